@@ -1,0 +1,286 @@
+"""Configuration: lanes and profiles as data, merged from several sources.
+
+Order (later wins): built-in profile -> --config file (YAML/TOML) -> SEEDUI_*
+environment variables -> CLI flags. Every source is reduced to dotted keys
+(`lanes.instruct.base_url`) so that a validation error can name the source
+and key that caused it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from seedui.errors import ConfigError
+from seedui.sampling import SamplingSettings
+
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+ROLES = ("base", "instruct", "reasoning")
+ENV_PREFIX = "SEEDUI_"
+
+
+class FimConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # SPM: suffix first (Seed-Coder); PSM: prefix first.
+    order: Literal["spm", "psm"]
+    prefix: str = Field(min_length=1)
+    suffix: str = Field(min_length=1)
+    middle: str = Field(min_length=1)
+
+
+class VllmOptions(BaseModel):
+    """How the supervisor starts `vllm serve` for a lane's model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
+    max_model_len: int | None = Field(None, ge=16)
+    dtype: str | None = None
+    reasoning_parser: str | None = None
+    extra_args: tuple[str, ...] = ()
+
+
+class LaneConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["base", "instruct", "reasoning"]
+    display_name: str = Field(min_length=1)
+    model: str = Field(min_length=1, description="HF id or local path")
+    engine: Literal["transformers", "openai_http", "vllm"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    served_model_name: str | None = None
+    prompt_style: Literal["completion", "chat", "reasoning"]
+    context_length: int = Field(ge=16)
+    fim: FimConfig | None = None
+    stop: tuple[str, ...] = ()
+    sampling: SamplingSettings = SamplingSettings()
+    system_prompt: str | None = None
+    think_tags: tuple[str, str] = ("<think>", "</think>")
+    vllm: VllmOptions = VllmOptions()
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+
+class Limits(BaseModel):
+    """Defaults protect a public Space; raise them for a private GPU box."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    concurrency: int = Field(4, ge=1, description="generation events run at once")
+    max_queue: int = Field(32, ge=1, description="waiting requests before 'queue full'")
+    max_prompt_chars: int = Field(32_000, ge=1)
+    max_prompt_tokens: int = Field(8_192, ge=1)
+    max_total_tokens: int = Field(16_384, ge=1, description="max_tokens summed over a request's lanes")
+    requests_per_minute: int = Field(30, ge=1, description="per client")
+    lane_timeout_s: float = Field(120.0, gt=0, description="a lane silent this long is failed")
+
+
+class AppConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str
+    profile_reason: str = ""
+    description: str = ""
+    lanes: dict[str, LaneConfig]
+    host: str | None = None
+    port: int | None = Field(None, ge=1, le=65535)
+    share: bool = False
+    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seedui"
+    db_path: Path | None = None
+    pyodide_cdn: str = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
+    pyodide_dir: Path | None = None
+    run_timeout_s: float = Field(10.0, gt=0, le=600)
+    vllm_command: tuple[str, ...] = ("vllm", "serve")
+    vllm_startup_timeout_s: float = Field(900.0, gt=0)
+    limits: Limits = Limits()
+
+    @field_validator("lanes")
+    @classmethod
+    def _lanes(cls, lanes: dict[str, LaneConfig]) -> dict[str, LaneConfig]:
+        if not lanes:
+            raise ValueError("at least one lane is needed")
+        for name in lanes:
+            if not name.isidentifier():
+                raise ValueError(f"lane name {name!r} must be a simple identifier")
+        return lanes
+
+    def resolved_db_path(self) -> Path:
+        if self.db_path:
+            return self.db_path
+        # A Space's persistent storage is mounted at /data when enabled.
+        if Path("/data").is_dir() and os.access("/data", os.W_OK):
+            return Path("/data/seedui.sqlite3")
+        return self.cache_dir / "seedui.sqlite3"
+
+
+# --- sources -------------------------------------------------------------------
+
+
+@dataclass
+class Overrides:
+    """Dotted key -> value, with where each came from (for error messages)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, value: Any, source: str) -> None:
+        self.values[key] = value
+        self.sources[key] = source
+
+
+def builtin_profiles() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(PROFILES_FILE.read_text())
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path}: not found")
+    text = path.read_text()
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: cannot parse: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping")
+    return data
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"lanes": {"base": {"model": x}}} -> {"lanes.base.model": x}. Lists stay whole."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def env_overrides(environ: dict[str, str]) -> Overrides:
+    """SEEDUI_PORT=8000, SEEDUI_LANES__INSTRUCT__BASE_URL=... (`__` nests)."""
+    ov = Overrides()
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name in ("SEEDUI_PROFILE", "SEEDUI_CONFIG"):
+            continue
+        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        ov.add(key, parse_scalar(raw), f"environment variable {name}")
+    return ov
+
+
+def parse_scalar(raw: str) -> Any:
+    """Values from env/CLI are YAML scalars: 8000 -> int, true -> bool, [a, b] -> list."""
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    if value is None and parts[0] == "lanes" and len(parts) == 2:
+        node.pop(parts[-1], None)  # `lanes.base: null` removes a lane
+    else:
+        node[parts[-1]] = value
+
+
+# --- profile choice -------------------------------------------------------------
+
+
+def detect_gpu_stack() -> tuple[bool, str]:
+    """(seed-coder possible, why) — CUDA and vLLM both needed."""
+    has_vllm = importlib.util.find_spec("vllm") is not None or shutil.which("vllm") is not None
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if has_cuda and has_vllm:
+        return True, "a CUDA GPU and vLLM were found"
+    missing = [name for name, ok in (("a CUDA GPU", has_cuda), ("vLLM", has_vllm)) if not ok]
+    return False, f"{' and '.join(missing)} not found, so the small CPU stand-in runs"
+
+
+def load_config(
+    profile: str | None = None,
+    config_file: Path | None = None,
+    cli: Overrides | None = None,
+    environ: dict[str, str] | None = None,
+) -> AppConfig:
+    environ = dict(os.environ if environ is None else environ)
+    profiles = builtin_profiles()
+    file_data: dict[str, Any] = {}
+    config_file = config_file or (Path(environ["SEEDUI_CONFIG"]) if environ.get("SEEDUI_CONFIG") else None)
+    if config_file:
+        file_data = read_config_file(config_file)
+
+    name = profile or environ.get("SEEDUI_PROFILE") or file_data.pop("profile", None) or "auto"
+    file_data.pop("profile", None)
+    if name == "auto":
+        gpu_ok, why = detect_gpu_stack()
+        name = "seed-coder" if gpu_ok else "tiny"
+        reason = f"auto-selected: {why}"
+    else:
+        reason = "chosen in configuration"
+    if name not in profiles:
+        raise ConfigError(f"unknown profile {name!r}; built-in profiles: {', '.join(profiles)}")
+
+    base = profiles[name]
+    data: dict[str, Any] = {
+        "profile": name,
+        "profile_reason": reason,
+        "description": base.get("description", ""),
+        "lanes": {k: dict(v) for k, v in base["lanes"].items()},
+    }
+    sources: dict[str, str] = {}
+    file_layer = Overrides()
+    for key, value in flatten(file_data).items():
+        file_layer.add(key, value, f"config file {config_file}")
+    layers = [file_layer, env_overrides(environ)]
+    if cli:
+        layers.append(cli)
+    for layer in layers:
+        for key, value in layer.values.items():
+            set_dotted(data, key, value)
+            sources[key] = layer.sources.get(key, "configuration")
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_config_error(exc, sources)) from None
+
+
+def describe_config_error(exc: ValidationError, sources: dict[str, str]) -> str:
+    lines = ["invalid configuration:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        # The longest source key that is a prefix of (or under) the failing key.
+        source = "built-in profile"
+        for src_key in sorted(sources, key=len, reverse=True):
+            if key == src_key or key.startswith(src_key + ".") or src_key.startswith(key + "."):
+                source = sources[src_key]
+                break
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"  {source}: {key}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Engines: one async streaming protocol (see base.py), several back ends."""
