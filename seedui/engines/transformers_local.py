@@ -1,0 +1,226 @@
+"""In-process streaming with transformers: the CPU default, and GPUs without vLLM.
+
+`model.generate` runs in a worker thread and pushes token ids through a
+streamer into an asyncio queue. Closing the stream sets a cancel flag that a
+stopping criterion checks after every token, so the thread ends promptly.
+Lanes that name the same model share one loaded copy (`ModelPool`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seedui.config import LaneConfig
+from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
+from seedui.errors import EngineError
+from seedui.models import resolve_model
+from seedui.prompts import StopMatcher
+
+DEFAULT_MAX_NEW_TOKENS = 256
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    device: str
+    path: Path
+
+
+class ModelPool:
+    """Loads each model once; every lane naming it gets the same object."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str) -> LoadedModel:
+        with self._lock:
+            if model_id not in self._models:
+                self._models[model_id] = self._load(model_id)
+            return self._models[model_id]
+
+    def _load(self, model_id: str) -> LoadedModel:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = resolve_model(model_id, self.cache_dir)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return LoadedModel(model, tokenizer, device, path)
+
+
+class IncrementalDecoder:
+    """Token ids -> text deltas, O(n) overall, never splitting a multi-byte character.
+
+    Decodes a short window before the new tokens and emits the difference (as
+    vLLM's detokenizer does), so merged tokens and leading spaces come out right.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.prefix = 0
+        self.read = 0
+
+    def add(self, new_ids: list[int], final: bool = False) -> str:
+        self.ids.extend(new_ids)
+        decode = self.tokenizer.decode
+        before = decode(self.ids[self.prefix : self.read], skip_special_tokens=True)
+        after = decode(self.ids[self.prefix :], skip_special_tokens=True)
+        if len(after) > len(before) and (final or not after.endswith("\ufffd")):
+            self.prefix, self.read = self.read, len(self.ids)
+            return after[len(before) :]
+        return ""
+
+
+class TransformersEngine:
+    """One lane on a model loaded in this process."""
+
+    def __init__(self, lane: LaneConfig, pool: ModelPool) -> None:
+        self.lane = lane
+        self.pool = pool
+        self.name = "transformers"
+        self._status = EngineStatus()
+        self._loaded: LoadedModel | None = None
+
+    @property
+    def status(self) -> EngineStatus:
+        return self._status
+
+    async def start(self) -> None:
+        try:
+            self._loaded = await asyncio.to_thread(self.pool.get, self.lane.model)
+        except Exception as exc:  # shown on the page; the other lanes still start
+            self._status = EngineStatus("failed", f"could not load {self.lane.model}: {exc}")
+            return
+        self.name = f"transformers ({self._loaded.device})"
+        self._status = EngineStatus("ready", f"{self.lane.model} loaded on {self._loaded.device}")
+
+    async def close(self) -> None:
+        self._loaded = None
+
+    def _require(self) -> LoadedModel:
+        if self._loaded is None:
+            raise EngineError(f"{self.lane.display_name} is not ready: {self._status.detail or 'still loading'}")
+        return self._loaded
+
+    def encode(self, request: GenerationRequest) -> list[int]:
+        tok = self._require().tokenizer
+        if request.messages is not None:
+            text = tok.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True)
+            return tok(text, add_special_tokens=False)["input_ids"]
+        return tok(request.prompt)["input_ids"]
+
+    async def count_prompt_tokens(self, request: GenerationRequest) -> int | None:
+        return len(self.encode(request))
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        loaded = self._require()
+        prompt_ids = self.encode(request)
+        kwargs = generate_kwargs(request)
+        max_new = kwargs["max_new_tokens"]
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        cancel = threading.Event()
+        worker = threading.Thread(
+            target=_generate,
+            args=(loaded, prompt_ids, kwargs, request, cancel, lambda item: loop.call_soon_threadsafe(queue.put_nowait, item)),
+            name=f"generate-{self.lane.role}",
+            daemon=True,
+        )
+        decoder = IncrementalDecoder(loaded.tokenizer)
+        stops = StopMatcher(request.sampling.stop or ())
+        produced = 0
+        worker.start()
+        try:
+            yield Chunk(prompt_tokens=len(prompt_ids), completion_tokens=0)
+            while True:
+                kind, payload = await queue.get()
+                if kind == "error":
+                    raise EngineError(f"generation failed: {payload}")
+                if kind == "end":
+                    break
+                produced += len(payload)
+                text = stops.feed(decoder.add(payload))
+                if stops.stopped:
+                    yield Chunk(text=text, completion_tokens=produced, finish_reason="stop")
+                    return
+                if text:
+                    yield Chunk(text=text, completion_tokens=produced)
+            tail = stops.feed(decoder.add([], final=True)) + stops.flush()
+            finish = "length" if produced >= max_new else "stop"
+            yield Chunk(text=tail, completion_tokens=produced, finish_reason=finish)
+        finally:
+            cancel.set()  # the client went away, a stop string matched, or we finished
+
+
+def generate_kwargs(request: GenerationRequest) -> dict[str, Any]:
+    kwargs = request.sampling.to_generate_kwargs()
+    kwargs.setdefault("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
+    return kwargs
+
+
+def _generate(loaded: LoadedModel, prompt_ids: list[int], kwargs: dict[str, Any], request: GenerationRequest,
+              cancel: threading.Event, emit: Any) -> None:
+    """Thread body: run generate() and push ("tokens", ids) / ("error", msg) / ("end", None)."""
+    import torch
+    from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+    from seedui.engines.logits import extra_logits_processors
+
+    class _Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **_: Any) -> Any:
+            return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    class _Streamer:
+        first = True
+
+        def put(self, value: Any) -> None:
+            if self.first:  # generate() first pushes the prompt itself
+                self.first = False
+                return
+            emit(("tokens", value.reshape(-1).tolist()))
+
+        def end(self) -> None:
+            pass
+
+    tok = loaded.tokenizer
+    try:
+        input_ids = torch.tensor([prompt_ids], device=loaded.device)
+        with torch.inference_mode():
+            _model_generate(
+                loaded.model,
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                streamer=_Streamer(),
+                stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+                logits_processor=LogitsProcessorList(extra_logits_processors(request.sampling, prompt_len=len(prompt_ids))),
+                pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+                **kwargs,
+            )
+    except Exception as exc:  # reported to the lane, never kills the app
+        emit(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        emit(("end", None))
+
+
+def _model_generate(model: Any, **kwargs: Any) -> Any:
+    return model.generate(**kwargs)
+
+
+# On a ZeroGPU Space, generation must run under the `spaces` GPU decorator,
+# applied at import time so that ZeroGPU registers the function.
+if os.environ.get("SPACES_ZERO_GPU"):
+    import spaces
+
+    _model_generate = spaces.GPU(duration=120)(_model_generate)
