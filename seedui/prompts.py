@@ -16,7 +16,9 @@ from seedui.errors import UserError
 from seedui.sampling import SamplingSettings
 
 
-def chat_messages(lane: LaneConfig, history: Sequence[Message], system_prompt: str | None = None) -> tuple[Message, ...]:
+def chat_messages(
+    lane: LaneConfig, history: Sequence[Message], system_prompt: str | None = None
+) -> tuple[Message, ...]:
     """The messages a chat lane sends: system prompt (Instruct only) + checked turns."""
     turns = tuple({"role": m["role"], "content": m["content"]} for m in history)
     check_turns(turns, lane)

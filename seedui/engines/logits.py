@@ -50,7 +50,9 @@ class SeededSampler(LogitsProcessor):
 def extra_logits_processors(sampling: SamplingSettings, prompt_len: int) -> list[Any]:
     procs: list[Any] = []
     if sampling.presence_penalty or sampling.frequency_penalty:
-        procs.append(PresenceFrequencyPenalty(sampling.presence_penalty or 0.0, sampling.frequency_penalty or 0.0, prompt_len))
+        procs.append(
+            PresenceFrequencyPenalty(sampling.presence_penalty or 0.0, sampling.frequency_penalty or 0.0, prompt_len)
+        )
     if sampling.seed is not None and sampling.temperature != 0:
         procs.append(SeededSampler(sampling.seed))
     return procs

@@ -134,7 +134,14 @@ class TransformersEngine:
         cancel = threading.Event()
         worker = threading.Thread(
             target=_generate,
-            args=(loaded, prompt_ids, kwargs, request, cancel, lambda item: loop.call_soon_threadsafe(queue.put_nowait, item)),
+            args=(
+                loaded,
+                prompt_ids,
+                kwargs,
+                request,
+                cancel,
+                lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
+            ),
             name=f"generate-{self.lane.role}",
             daemon=True,
         )
@@ -170,8 +177,14 @@ def generate_kwargs(request: GenerationRequest) -> dict[str, Any]:
     return kwargs
 
 
-def _generate(loaded: LoadedModel, prompt_ids: list[int], kwargs: dict[str, Any], request: GenerationRequest,
-              cancel: threading.Event, emit: Any) -> None:
+def _generate(
+    loaded: LoadedModel,
+    prompt_ids: list[int],
+    kwargs: dict[str, Any],
+    request: GenerationRequest,
+    cancel: threading.Event,
+    emit: Any,
+) -> None:
     """Thread body: run generate() and push ("tokens", ids) / ("error", msg) / ("end", None)."""
     import torch
     from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
@@ -204,7 +217,9 @@ def _generate(loaded: LoadedModel, prompt_ids: list[int], kwargs: dict[str, Any]
                 attention_mask=torch.ones_like(input_ids),
                 streamer=_Streamer(),
                 stopping_criteria=StoppingCriteriaList([_Cancelled()]),
-                logits_processor=LogitsProcessorList(extra_logits_processors(request.sampling, prompt_len=len(prompt_ids))),
+                logits_processor=LogitsProcessorList(
+                    extra_logits_processors(request.sampling, prompt_len=len(prompt_ids))
+                ),
                 pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
                 **kwargs,
             )

@@ -1,0 +1,187 @@
+"""Fan one request out to the chosen lanes at once; per-lane stats and errors.
+
+Each lane runs as its own task. One lane failing (bad input for that lane,
+an engine error, a hang) becomes that lane's `error`; the others go on.
+Updates are coalesced: the consumer gets a snapshot of every lane at most
+`UPDATE_INTERVAL_S` apart, so long answers do not flood the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from seedui.config import LaneConfig
+from seedui.engines.base import Engine, GenerationRequest
+from seedui.errors import UserError
+from seedui.prompts import ThinkSplitter
+
+log = logging.getLogger(__name__)
+
+UPDATE_INTERVAL_S = 1 / 25  # at most ~25 updates a second per request
+
+
+@dataclass
+class LaneRun:
+    """What one lane has produced so far; `snapshot()` is the API's lane dict."""
+
+    text: str = ""
+    reasoning: str = ""
+    error: str | None = None
+    done: bool = False
+    started: float = field(default_factory=time.perf_counter)
+    first_token_at: float | None = None
+    last_token_at: float | None = None
+    reasoning_started: float | None = None
+    answer_started: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    ended: float | None = None
+
+    def stats(self) -> dict[str, Any]:
+        now = self.ended or time.perf_counter()
+        stats: dict[str, Any] = {
+            "ttft_s": _round(self.first_token_at - self.started) if self.first_token_at else None,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens_per_s": None,
+            "total_s": _round(now - self.started),
+            "finish_reason": self.finish_reason,
+        }
+        # Decode speed: tokens after the first, over the time after the first.
+        if self.completion_tokens and self.completion_tokens > 1 and self.first_token_at and self.last_token_at:
+            span = self.last_token_at - self.first_token_at
+            if span > 0:
+                stats["tokens_per_s"] = round((self.completion_tokens - 1) / span, 2)
+        if self.reasoning_started is not None:
+            end = self.answer_started or now
+            stats["reasoning_s"] = _round(end - self.reasoning_started)
+        return stats
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"text": self.text, "reasoning": self.reasoning, "stats": self.stats(), "error": self.error}
+
+
+def _round(value: float) -> float:
+    return round(value, 3)
+
+
+@dataclass
+class LaneJob:
+    """One lane's work: the engine, the request, and how to read its output."""
+
+    name: str
+    lane: LaneConfig
+    engine: Engine
+    request: GenerationRequest
+    prompt_tokens: int | None = None  # counted before the run, when the engine can
+
+
+async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], timeout_s: float) -> None:
+    """Drive one lane's stream into `run`. Never raises (but honours cancellation)."""
+    splitter = ThinkSplitter(*job.lane.think_tags) if job.lane.role == "reasoning" else None
+    stream = job.engine.stream(job.request)
+    run.prompt_tokens = job.prompt_tokens
+    try:
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(stream), timeout_s)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise UserError(
+                    f"{job.lane.display_name} sent nothing for {timeout_s:g} s; the lane was stopped"
+                ) from None
+            reasoning, text = chunk.reasoning, chunk.text
+            if splitter is not None and text:
+                more_reasoning, text = splitter.feed(text)
+                reasoning += more_reasoning
+            _apply(run, reasoning, text, chunk)
+            if chunk.finish_reason:
+                run.finish_reason = chunk.finish_reason
+            changed()
+        if splitter is not None:
+            reasoning, text = splitter.flush()
+            _apply(run, reasoning, text, None)
+    except asyncio.CancelledError:
+        run.finish_reason = "cancelled"
+        raise
+    except UserError as exc:
+        run.error = str(exc)
+        run.finish_reason = "error"
+    except Exception as exc:  # an engine bug must not take the other lanes down
+        log.exception("lane %s failed", job.name)
+        run.error = f"{job.lane.display_name} failed: {type(exc).__name__}: {exc}"
+        run.finish_reason = "error"
+    finally:
+        await stream.aclose()  # stops generation when the client left or we failed
+        run.done = True
+        run.ended = time.perf_counter()
+        changed()
+
+
+def _apply(run: LaneRun, reasoning: str, text: str, chunk: Any) -> None:
+    now = time.perf_counter()
+    if reasoning or text:
+        run.first_token_at = run.first_token_at or now
+        run.last_token_at = now
+    if reasoning:
+        run.reasoning_started = run.reasoning_started or now
+        run.reasoning += reasoning
+    if text:
+        if run.reasoning_started and not run.answer_started and text.strip():
+            run.answer_started = now
+        run.text += text
+    if chunk is not None:
+        if chunk.prompt_tokens is not None:
+            run.prompt_tokens = chunk.prompt_tokens
+        if chunk.completion_tokens is not None:
+            run.completion_tokens = chunk.completion_tokens
+
+
+async def fan_out(
+    jobs: list[LaneJob],
+    *,
+    timeout_s: float,
+    failed: dict[str, str] | None = None,
+    interval_s: float = UPDATE_INTERVAL_S,
+) -> AsyncIterator[dict[str, dict[str, Any]]]:
+    """Run the lanes at once and yield {lane: lane dict} snapshots, coalesced.
+
+    `failed` holds lanes refused before they started (bad per-lane settings):
+    they appear with their error from the first snapshot on.
+    """
+    runs = {job.name: LaneRun() for job in jobs}
+    for name, error in (failed or {}).items():
+        runs[name] = LaneRun(error=error, done=True, finish_reason="error", ended=time.perf_counter())
+    wake = asyncio.Event()
+    tasks = [asyncio.create_task(run_lane(job, runs[job.name], wake.set, timeout_s)) for job in jobs]
+    try:
+        last_sent = 0.0
+        while True:
+            await _wait_any(wake, tasks)
+            wake.clear()
+            all_done = all(t.done() for t in tasks)
+            # Coalesce: after a snapshot, wait out the interval unless we are finished.
+            pause = interval_s - (time.perf_counter() - last_sent)
+            if pause > 0 and not all_done:
+                await asyncio.sleep(pause)
+            last_sent = time.perf_counter()
+            yield {name: run.snapshot() for name, run in runs.items()}
+            if all(t.done() for t in tasks):
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _wait_any(wake: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    if wake.is_set() or all(t.done() for t in tasks):
+        return
+    await wake.wait()
