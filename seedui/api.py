@@ -1,0 +1,86 @@
+"""The scriptable API (`gradio_client`): /generate, /compare, /fim, /complete.
+
+Thin wrappers: each turns a `UserError` into `gr.Error` (the one boundary
+where errors become user text) and takes the client id for rate limiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+
+from seedui.errors import UserError
+from seedui.playground import Playground
+
+GENERATION = "generation"  # one concurrency group for every event that runs a model
+
+
+def client_id(request: gr.Request | None) -> str:
+    """Who is asking, for per-client limits: the first forwarded address behind a proxy (Spaces)."""
+    if request is None:
+        return "local"
+    forwarded = request.headers.get("x-forwarded-for", "") if request.headers else ""
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Re-raise user errors as gr.Error so the caller sees the message, not 'Error'."""
+    try:
+        async for item in stream:
+            yield item
+    except UserError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    finally:
+        await stream.aclose()
+
+
+def register_api(pg: Playground) -> None:
+    """Declare the endpoints; call inside the app's `gr.Blocks` context."""
+
+    async def generate(lane: str, prompt: str, settings: dict | None = None, request: gr.Request = None) -> dict:
+        """Stream one lane's answer as {"text", "reasoning", "stats", "error"}."""
+        async for snap in guarded(pg.generate(lane, prompt, settings, client_id(request))):
+            yield snap
+
+    async def compare(
+        prompt: str, settings: dict | None = None, lanes: list[str] | None = None, request: gr.Request = None
+    ) -> dict:
+        """Stream {lane: {"text", "reasoning", "stats", "error"}} for the chosen lanes (empty = all).
+
+        `settings` holds sampling settings for every lane, and per-lane overrides
+        under a lane's name, e.g. {"temperature": 0.2, "instruct": {"top_p": 0.9}}.
+        """
+        async for snap in guarded(pg.compare(prompt, settings, lanes, client_id(request))):
+            yield snap
+
+    async def fim(prefix: str, suffix: str, settings: dict | None = None, request: gr.Request = None) -> dict:
+        """Stream the Base lane's fill-in-the-middle for the hole between prefix and suffix."""
+        async for snap in guarded(pg.fim(prefix, suffix, settings, client_id(request))):
+            yield snap
+
+    async def complete(text: str, settings: dict | None = None, request: gr.Request = None) -> dict:
+        """Stream the Base lane's plain left-to-right continuation of `text`."""
+        async for snap in guarded(pg.complete(text, settings, client_id(request))):
+            yield snap
+
+    def lanes() -> dict:
+        """The lanes here: name -> role, display name, model, engine, status."""
+        return {
+            name: {
+                "role": lane.role,
+                "display_name": lane.display_name,
+                "model": lane.model,
+                "engine": pg.engines.engines[name].name,
+                "status": pg.engines.engines[name].status.state,
+                "fim": lane.fim is not None,
+            }
+            for name, lane in pg.config.lanes.items()
+        }
+
+    for fn in (generate, compare, fim, complete):
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=pg.limits.concurrency, concurrency_id=GENERATION)
+    gr.api(lanes, api_name="lanes", queue=False)

@@ -1,0 +1,1 @@
+"""Gradio layout and event wiring only: no prompts, no HTTP, no engine logic."""

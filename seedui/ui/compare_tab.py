@@ -1,0 +1,158 @@
+"""Compare tab: one prompt, the chosen lanes side by side, streaming at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from seedui.api import GENERATION, client_id
+from seedui.errors import UserError
+from seedui.playground import Playground
+from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
+from seedui.ui.sampling_panel import SamplingPanel
+
+
+@dataclass
+class CompareTab:
+    prompt: gr.Textbox
+    lanes: gr.CheckboxGroup
+    run: gr.Button
+    stop: gr.Button
+    columns: dict[str, gr.Column]
+    views: dict[str, gr.HTML]
+    result: gr.State  # the last comparison as data: {"prompt", "settings", "lanes", "meta"}
+    check_code: gr.Code
+    check_run: gr.Button
+    check_results: gr.JSON
+
+
+def empty_view(pg: Playground, name: str, **kw: Any) -> dict[str, Any]:
+    """A lane column with no answer yet; says so when its engine is not ready."""
+    lane = pg.config.lanes[name]
+    engine = pg.engines.engines[name]
+    status = engine.status
+    note = "" if status.state == "ready" else f"{status.state}: {status.detail}".strip(": ")
+    if status.state == "failed" and status.log_tail:
+        note += " — " + " | ".join(status.log_tail[-5:])
+    return lane_value(name, lane.display_name, engine.name, [], status=note, **kw)
+
+
+def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
+    names = pg.lane_names
+    with gr.Tab("Compare", id="compare"):
+        prompt = gr.Textbox(
+            label="Prompt", lines=5, max_lines=30, elem_id="compare-prompt",
+            placeholder="Ask for code, e.g. 'Write a Python function that merges two sorted lists.'",
+        )  # fmt: skip
+        with gr.Row(equal_height=True):
+            lanes = gr.CheckboxGroup(
+                [(pg.config.lanes[n].display_name, n) for n in names], value=names, label="Lanes",
+                elem_id="compare-lanes", scale=4,
+            )  # fmt: skip
+            run = gr.Button("Run", variant="primary", elem_id="compare-run", scale=1)
+            stop = gr.Button("Stop", variant="stop", elem_id="compare-stop", scale=1)
+        columns: dict[str, gr.Column] = {}
+        views: dict[str, gr.HTML] = {}
+        with gr.Row(equal_height=False, elem_id="compare-lanes-row"):
+            for name in names:
+                with gr.Column(min_width=340, elem_classes=["seedui-col"]) as col:
+                    views[name] = gr.HTML(
+                        empty_view(pg, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
+                        apply_default_css=False, padding=False,
+                    )  # fmt: skip
+                columns[name] = col
+        with gr.Accordion("Check the answers: run tests on each lane's Python code (in your browser)", open=False):
+            check_code = gr.Code(
+                language="python", label="Test code (asserts or test_* functions)", elem_id="check-code", lines=6,
+            )  # fmt: skip
+            check_run = gr.Button("Run all lanes", elem_id="check-run")
+            gr.HTML('<div id="seedui-check-results"></div>', padding=False)
+            check_results = gr.JSON(
+                label="Check results (kept with the comparison)", elem_id="check-json", visible=False
+            )
+        result = gr.State({})
+    tab = CompareTab(prompt, lanes, run, stop, columns, views, result, check_code, check_run, check_results)
+    _wire(pg, tab, sampling)
+    return tab
+
+
+def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
+    tab.lanes.change(
+        lambda chosen: {col: gr.Column(visible=name in chosen) for name, col in tab.columns.items()},
+        inputs=[tab.lanes],
+        outputs=list(tab.columns.values()),
+        queue=False,
+    )
+
+    async def run_compare(data: dict[Any, Any], request: gr.Request):
+        chosen = data[tab.lanes]
+        if not chosen:
+            raise gr.Error("choose at least one lane")
+        settings = sampling.settings(data)
+        msgs = {name: MessageView() for name in chosen}
+        snap: dict[str, Any] = {}
+        try:
+            async for snap in pg.compare(data[tab.prompt], settings, chosen, client_id(request)):
+                yield {tab.views[n]: _view(pg, n, msgs[n], snap[n], final=False) for n in snap}
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        if snap:  # the final render (closes open blocks) and the result as data
+            yield {
+                **{tab.views[n]: _view(pg, n, msgs[n], snap[n], final=True) for n in snap},
+                tab.result: comparison(pg, data[tab.prompt], settings, snap),
+            }
+
+    def clear(chosen: list[str]):
+        return {tab.views[n]: empty_view(pg, n, running=n in chosen) for n in tab.views}
+
+    inputs = {tab.prompt, tab.lanes, *sampling.inputs()}
+    outputs = [*tab.views.values(), tab.result]
+    events = []
+    for trigger in (tab.run.click, tab.prompt.submit):
+        ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False).then(
+            run_compare, inputs=inputs, outputs=outputs, concurrency_id=GENERATION,
+            concurrency_limit=pg.limits.concurrency, show_progress="hidden",
+        )  # fmt: skip
+        events.append(ev)
+    tab.stop.click(fn=None, cancels=events, queue=False)
+
+    # Execution checks run in the browser (seedui/sandbox); the results come back as data.
+    def keep_results(results: dict | None, result: dict) -> dict:
+        if isinstance(results, dict) and result:
+            result = {**result, "checks": results}
+        return {tab.result: result, tab.check_results: results}
+
+    tab.check_run.click(
+        keep_results,
+        inputs=[tab.check_code, tab.result],
+        outputs=[tab.result, tab.check_results],
+        js="async (code, result) => [await window.seedui.checkLanes(code), result]",
+        queue=False,
+    )
+
+
+def _view(pg: Playground, name: str, msg: MessageView, lane: dict[str, Any], final: bool) -> dict[str, Any]:
+    cfg = pg.config.lanes[name]
+    running = not final and not lane["stats"].get("finish_reason")
+    engine = pg.engines.engines[name].name
+    return lane_value(name, cfg.display_name, engine, [msg.view(lane, final)], lane, running=running)
+
+
+def comparison(pg: Playground, prompt: str, settings: dict[str, Any], lanes: dict[str, Any]) -> dict[str, Any]:
+    """What a share or an export keeps: the prompt, settings, and each lane's result."""
+    return {
+        "prompt": prompt,
+        "settings": settings,
+        "lanes": {
+            name: {
+                **lane,
+                "model": pg.config.lanes[name].model,
+                "display_name": pg.config.lanes[name].display_name,
+                "engine": pg.engines.engines[name].name,
+            }
+            for name, lane in lanes.items()
+        },
+        "meta": {"profile": pg.config.profile},
+    }

@@ -1,0 +1,105 @@
+"""Completion / FIM tab for the Base lane: mark the hole with <FILL>, or continue left to right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from seedui.api import GENERATION, client_id
+from seedui.errors import UserError
+from seedui.playground import Playground
+from seedui.render import highlight_code
+from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
+from seedui.ui.sampling_panel import SamplingPanel
+
+MARKER = "<FILL>"
+MODES = ("Fill the <FILL> hole", "Complete left to right")
+LANGUAGES = ["python", "javascript", "typescript", "rust", "go", "java", "c", "cpp", "html", "css", "sql", "shell"]
+EDITOR_LANGS = {"python", "javascript", "typescript", "html", "css", "sql", "shell", "c", "cpp", "rust", "go", "java"}
+
+
+@dataclass
+class FimTab:
+    code: gr.Code
+    language: gr.Dropdown
+    mode: gr.Radio
+    run: gr.Button
+    stop: gr.Button
+    view: gr.HTML
+
+
+def split_hole(code: str) -> tuple[str, str]:
+    """'a <FILL> b' -> ('a ', ' b'); exactly one marker is required."""
+    count = code.count(MARKER)
+    if count != 1:
+        raise UserError(f"mark exactly one hole with {MARKER} (found {count})")
+    prefix, suffix = code.split(MARKER)
+    return prefix, suffix
+
+
+def filled_view(prefix: str, middle: str, suffix: str, lang: str) -> dict[str, Any]:
+    """The whole file with the model's part in place, plus the infill on its own."""
+    blocks = [highlight_code(prefix + middle + suffix, lang)]
+    if middle and (prefix or suffix):
+        blocks.append('<div class="seedui-infill-label">Infill</div>' + highlight_code(middle, lang))
+    return {"role": "assistant", "think_label": "", "think_open": False, "think": [], "blocks": blocks}
+
+
+def build_fim_tab(pg: Playground, sampling: SamplingPanel) -> FimTab | None:
+    try:
+        base = pg.base_lane()
+    except UserError:
+        return None  # no Base lane in this configuration: no tab
+    lane = pg.config.lanes[base]
+    with gr.Tab("Completion / FIM", id="fim"):
+        note = "" if lane.fim else f" — **{lane.display_name} has no FIM tokens**: filling a hole will say so."
+        gr.Markdown(f"Write code and mark the hole with `{MARKER}`; the Base lane fills it.{note}")
+        with gr.Row():
+            mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="fim-mode")
+            language = gr.Dropdown(LANGUAGES, value="python", label="Language", elem_id="fim-language")
+        code = gr.Code(
+            value="def fibonacci(n):\n    <FILL>\n\nprint(fibonacci(10))\n", language="python", lines=12,
+            label="Code", elem_id="fim-code", interactive=True,
+        )  # fmt: skip
+        with gr.Row():
+            run = gr.Button("Run", variant="primary", elem_id="fim-run")
+            stop = gr.Button("Stop", variant="stop", elem_id="fim-stop")
+        view = gr.HTML(
+            lane_value(base, lane.display_name, pg.engines.engines[base].name, []),
+            html_template=LANE_TEMPLATE, elem_id="fim-view", apply_default_css=False, padding=False,
+        )  # fmt: skip
+    tab = FimTab(code, language, mode, run, stop, view)
+    _wire(pg, tab, sampling, base)
+    return tab
+
+
+def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> None:
+    cfg = pg.config.lanes[base]
+    engine = pg.engines.engines[base]
+    tab.language.change(
+        lambda lang: gr.Code(language=lang if lang in EDITOR_LANGS else None), [tab.language], [tab.code], queue=False
+    )
+
+    async def run(data: dict[Any, Any], request: gr.Request):
+        code, lang, mode = data[tab.code] or "", data[tab.language], data[tab.mode]
+        settings = sampling.settings(data)
+        try:
+            if mode == MODES[0]:
+                prefix, suffix = split_hole(code)
+                stream = pg.fim(prefix, suffix, settings, client_id(request))
+            else:
+                prefix, suffix = code.replace(MARKER, ""), ""
+                stream = pg.complete(prefix, settings, client_id(request))
+            async for snap in stream:
+                message = filled_view(prefix, snap["text"], suffix, lang)
+                running = not snap["stats"].get("finish_reason")
+                yield {tab.view: lane_value(base, cfg.display_name, engine.name, [message], snap, running=running)}
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
+    event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,
+                          concurrency_limit=pg.limits.concurrency, show_progress="hidden")  # fmt: skip
+    tab.stop.click(fn=None, cancels=[event], queue=False)

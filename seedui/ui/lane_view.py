@@ -1,0 +1,105 @@
+"""Lane dicts from the service -> the values the lane HTML components show.
+
+Everything here that comes from a model or a user is escaped (render.py for
+Markdown, `html.escape` for plain text); the component templates insert it
+as is. Answers are kept as lists of rendered blocks so that Gradio's diff
+sends only what changed (see render.StreamRenderer).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from seedui.render import StreamRenderer
+
+# The template is a JS template string evaluated by gr.HTML in the browser.
+# Values are pre-escaped on the server; `blocks.flat().join('')` mirrors
+# render.flatten_blocks.
+LANE_TEMPLATE = """
+<div class="seedui-lane ${value.running ? 'seedui-running' : ''}" data-seedui-lane="${value.lane}">
+  <div class="seedui-lane-head">
+    <span class="seedui-lane-title">${value.title}</span>
+    <span class="seedui-engine">${value.engine}</span>
+  </div>
+  ${value.status ? `<div class="seedui-status">${value.status}</div>` : ''}
+  ${value.messages.map(m => m.role === 'user'
+      ? `<div class="seedui-msg seedui-user">${m.html}</div>`
+      : `<div class="seedui-msg seedui-assistant">
+           ${m.think_label ? `<details class="seedui-think" ${m.think_open ? 'open' : ''}>
+              <summary>${m.think_label}</summary>
+              <div class="seedui-md">${m.think.flat().join('')}</div></details>` : ''}
+           <div class="seedui-md seedui-answer">${m.blocks.flat().join('')}</div>
+         </div>`).join('')}
+  ${value.error ? `<div class="seedui-error" role="alert">${value.error}</div>` : ''}
+  <div class="seedui-stats">${value.stats}</div>
+</div>
+"""
+
+
+def stats_line(stats: dict[str, Any] | None) -> str:
+    """'TTFT 0.21 s · 57 tokens · 23.4 tok/s · 2.6 s · stop' (escaped)."""
+    if not stats:
+        return ""
+    parts = []
+    if stats.get("ttft_s") is not None:
+        parts.append(f"TTFT {stats['ttft_s']:.2f} s")
+    if stats.get("completion_tokens") is not None:
+        parts.append(f"{stats['completion_tokens']} tokens")
+    if stats.get("tokens_per_s") is not None:
+        parts.append(f"{stats['tokens_per_s']:.1f} tok/s")
+    if stats.get("total_s") is not None:
+        parts.append(f"{stats['total_s']:.1f} s")
+    if stats.get("finish_reason"):
+        parts.append(str(stats["finish_reason"]))
+    return escape(" · ".join(parts))
+
+
+class MessageView:
+    """One assistant answer (plus its thinking), rendered incrementally."""
+
+    def __init__(self) -> None:
+        self.answer = StreamRenderer()
+        self.think = StreamRenderer()
+
+    def view(self, lane: dict[str, Any], final: bool) -> dict[str, Any]:
+        reasoning = lane.get("reasoning") or ""
+        label = ""
+        if reasoning:
+            seconds = (lane.get("stats") or {}).get("reasoning_s")
+            label = "Thinking" + (f" ({seconds:.1f} s)" if seconds is not None else "")
+        return {
+            "role": "assistant",
+            "think_label": escape(label),
+            # Open while the model is still thinking, folded once the answer starts.
+            "think_open": bool(reasoning) and not final and not (lane.get("text") or "").strip(),
+            "think": self.think.feed(reasoning, final=final) if reasoning else [],
+            "blocks": self.answer.feed(lane.get("text") or "", final=final),
+        }
+
+
+def user_message(text: str) -> dict[str, Any]:
+    return {"role": "user", "html": escape(text).replace("\n", "<br>")}
+
+
+def lane_value(
+    name: str,
+    title: str,
+    engine: str,
+    messages: list[dict[str, Any]],
+    lane: dict[str, Any] | None = None,
+    *,
+    running: bool = False,
+    status: str = "",
+) -> dict[str, Any]:
+    lane = lane or {}
+    return {
+        "lane": escape(name),
+        "title": escape(title),
+        "engine": escape(engine),
+        "status": escape(status),
+        "messages": messages,
+        "error": escape(lane.get("error") or ""),
+        "stats": stats_line(lane.get("stats")),
+        "running": running,
+    }

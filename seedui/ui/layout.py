@@ -1,0 +1,66 @@
+"""The page: profile banner, sampling panel, and the tabs."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+
+from seedui.api import register_api
+from seedui.playground import Playground
+from seedui.render import pygments_css
+from seedui.ui.chat_tab import build_chat_tab
+from seedui.ui.compare_tab import build_compare_tab
+from seedui.ui.fim_tab import build_fim_tab
+from seedui.ui.sampling_panel import build_sampling_panel
+
+STYLE_FILE = Path(__file__).with_name("style.css")
+THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
+
+
+def page_css() -> str:
+    return pygments_css() + "\n" + STYLE_FILE.read_text()
+
+
+def banner_html(pg: Playground) -> str:
+    """Which profile runs and why, and each lane's engine state. Always visible."""
+    cfg = pg.config
+    tiny = cfg.profile == "tiny"
+    label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
+    what = escape(cfg.description)
+    if tiny:
+        what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
+    states = " · ".join(
+        f"{escape(lane.display_name)}: {escape(pg.engines.engines[name].status.state)}"
+        for name, lane in cfg.lanes.items()
+    )
+    return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small></div>"
+
+
+def all_ready(pg: Playground) -> bool:
+    return all(e.status.state != "starting" for e in pg.engines.engines.values())
+
+
+def build_blocks(pg: Playground) -> gr.Blocks:
+    with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
+        with gr.Row():
+            banner = gr.HTML(banner_html(pg), elem_id="profile-banner")
+            theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
+        theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
+        sampling = build_sampling_panel(pg.config)
+        with gr.Tabs(elem_id="tabs") as tabs:
+            compare = build_compare_tab(pg, sampling)
+            build_chat_tab(pg, sampling)
+            build_fim_tab(pg, sampling)
+        # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
+        timer = gr.Timer(2.0, active=not all_ready(pg))
+        timer.tick(
+            lambda: {banner: banner_html(pg), timer: gr.Timer(active=not all_ready(pg))},
+            outputs=[banner, timer],
+            queue=False,
+            show_progress="hidden",
+        )
+        register_api(pg)
+    blocks.seedui = {"tabs": tabs, "compare": compare}  # handles for later wiring (examples, shares)
+    return blocks
