@@ -1,0 +1,361 @@
+"""Shared comparisons: the schema, size limits, ids, delete tokens, rate limit.
+
+A comparison is what the page shows after a side-by-side run::
+
+    {"prompt": str, "settings": {...}, "lanes": {lane_name: lane}, "meta": {...}?, "checks": {...}?}
+
+where a lane is what the app's `/compare` API streams per lane::
+
+    {"text": str, "reasoning": str, "stats": {...}, "error": str | None,
+     "model"?: str, "engine"?: str, "display_name"?: str, "execution"?: {...}}
+
+Unknown fields are refused by name; optional parts get their defaults, and the
+stored payload is the normalised form (every field present), so readers never
+need to guess. The id is random (96 bits) and is the only way to find a share;
+the delete token is shown once and only its SHA-256 is kept. The token carries
+192 random bits, so a plain hash (no salt, no slow KDF) is enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+
+from seedui.errors import UserError
+from seedui.store import ShareRow, Store
+
+KB = 1024
+MAX_PROMPT_BYTES = 64 * KB
+MAX_LANE_TEXT_BYTES = 256 * KB  # each lane's text, and each lane's reasoning
+MAX_PAYLOAD_BYTES = 1024 * KB  # the whole comparison as stored JSON
+MAX_LANES = 8
+DEFAULT_RATE_PER_MINUTE = 10
+RATE_WINDOW_S = 60.0
+MAX_TRACKED_CLIENTS = 10_000  # rate-limit memory is pruned past this many clients
+
+ID_BYTES = 12  # 96 bits -> 16 URL-safe characters
+DELETE_TOKEN_BYTES = 24  # 192 bits
+# Accept a little more than we make, so a later change of ID_BYTES keeps old links valid.
+SHARE_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+LANE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_DELETE_TOKEN_CHARS = 256
+
+
+# --- errors ------------------------------------------------------------------------
+
+
+class ShareError(UserError):
+    """Any problem with creating, loading or deleting a share."""
+
+
+class ShareInvalid(ShareError):
+    """The comparison does not match the schema."""
+
+
+class ShareTooLarge(ShareError):
+    """The comparison is over one of the size limits."""
+
+
+class ShareNotFound(ShareError):
+    """No share has this id (deleted, never existed, or the link was cut)."""
+
+
+class InvalidShareId(ShareNotFound):
+    """The id cannot be a share id at all; refused before any SQL."""
+
+
+class WrongDeleteToken(ShareError):
+    """The delete token does not belong to this share."""
+
+
+class RateLimited(ShareError):
+    """Too many shares from one client in the window."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+# --- schema --------------------------------------------------------------------------
+
+
+class Lane(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    reasoning: str = ""
+    stats: dict[str, JsonValue] = Field(default_factory=dict)
+    error: str | None = None
+    model: str | None = None
+    engine: str | None = None
+    display_name: str | None = None
+    execution: dict[str, JsonValue] | None = None
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    app_version: str | None = None
+    profile: str | None = None
+    created: str | None = Field(None, description="ISO 8601 time the comparison was made")
+    models: dict[str, str] = Field(default_factory=dict, description="lane name -> model id")
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str
+    settings: dict[str, JsonValue] = Field(default_factory=dict)
+    lanes: dict[str, Lane]
+    meta: Meta | None = None
+    checks: dict[str, JsonValue] | None = None
+
+    @field_validator("lanes", mode="before")
+    @classmethod
+    def _lane_names(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("at least one lane is needed")
+            for name in value:
+                if not isinstance(name, str) or not LANE_NAME_RE.fullmatch(name):
+                    raise ValueError(
+                        f"lane name {_short(name)} must be a simple identifier "
+                        "(ASCII letters, digits and _, not starting with a digit, at most 64 characters)"
+                    )
+        return value
+
+
+_FIELDS_BY_PLACE: dict[str, list[str]] = {
+    "comparison": list(Comparison.model_fields),
+    "lane": list(Lane.model_fields),
+    "meta": list(Meta.model_fields),
+}
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kb(n: int) -> str:
+    return f"{n:,} bytes ({n / KB:,.1f} KB)"
+
+
+def _format_errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        where = ".".join(loc) or "comparison"
+        if err["type"] == "extra_forbidden":
+            if len(loc) == 1:
+                place = "comparison"
+            elif loc[0] == "lanes" and len(loc) == 3:
+                place = "lane"
+            else:
+                place = loc[0]
+            allowed = _FIELDS_BY_PLACE.get(place)
+            hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+            parts.append(f"unknown field {loc[-1]!r} at {where}{hint}")
+        elif err["type"] == "missing":
+            parts.append(f"{where}: required field is missing")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def validate_comparison(data: Any) -> dict[str, Any]:
+    """Check `data` against the schema; return it normalised (defaults filled in).
+
+    Size limits are not applied here (an export of a big comparison is fine);
+    `encode_for_share` applies them.
+    """
+    if isinstance(data, Comparison):
+        return data.model_dump(mode="json")
+    if not isinstance(data, dict):
+        raise ShareInvalid(f"a comparison must be a JSON object (dict), got {type(data).__name__}")
+    lanes = data.get("lanes")
+    if isinstance(lanes, dict) and len(lanes) > MAX_LANES:
+        raise ShareTooLarge(f"too many lanes to share: {len(lanes)} (limit {MAX_LANES})")
+    try:
+        return Comparison.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise ShareInvalid(f"invalid comparison: {_format_errors(exc)}") from None
+
+
+def encode_for_share(data: Any) -> str:
+    """Validate, apply the size limits, and return the compact JSON to store."""
+    comparison = validate_comparison(data)
+    prompt_size = len(comparison["prompt"].encode("utf-8"))
+    if prompt_size > MAX_PROMPT_BYTES:
+        raise ShareTooLarge(
+            f"the prompt is too large to share: {_kb(prompt_size)}; the limit is {_kb(MAX_PROMPT_BYTES)}"
+        )
+    for name, lane in comparison["lanes"].items():
+        for part in ("text", "reasoning"):
+            size = len(lane[part].encode("utf-8"))
+            if size > MAX_LANE_TEXT_BYTES:
+                raise ShareTooLarge(
+                    f"lane {name!r} {part} is too large to share: {_kb(size)}; "
+                    f"the limit is {_kb(MAX_LANE_TEXT_BYTES)} per lane"
+                )
+    try:
+        payload = json.dumps(comparison, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ShareInvalid("invalid comparison: it contains NaN or infinity, which JSON cannot hold") from None
+    size = len(payload.encode("utf-8"))
+    if size > MAX_PAYLOAD_BYTES:
+        raise ShareTooLarge(
+            f"the comparison is too large to share: {_kb(size)} as JSON; the limit is {_kb(MAX_PAYLOAD_BYTES)}"
+        )
+    return payload
+
+
+def check_share_id(share_id: Any) -> str:
+    """Return the id if it has the form of a share id, else raise InvalidShareId."""
+    if not isinstance(share_id, str) or not SHARE_ID_RE.fullmatch(share_id):
+        raise InvalidShareId(
+            f"share {_short(share_id)} not found — it is not a valid share id "
+            "(16 to 64 letters, digits, '-' or '_'); the link may be incomplete"
+        )
+    return share_id
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- rate limit ------------------------------------------------------------------------
+
+
+class SlidingWindowLimiter:
+    """At most `limit` events per `window_s` seconds per key, in memory."""
+
+    def __init__(self, limit: int, window_s: float = RATE_WINDOW_S, clock: Callable[[], float] = time.monotonic):
+        if limit < 1:
+            raise ValueError(f"the rate limit must be at least 1 per window, got {limit}")
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> float:
+        """Take a slot for `key` and return its stamp, or raise RateLimited."""
+        with self._lock:
+            now = self._clock()
+            if len(self._hits) > MAX_TRACKED_CLIENTS:
+                self._prune(now)
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                wait = max(1, math.ceil(hits[0] + self.window_s - now))
+                per = "minute" if self.window_s == 60 else f"{self.window_s:g} s"
+                raise RateLimited(
+                    f"too many shares from this client: {self.limit} per {per}; try again in {wait} s",
+                    retry_after_s=wait,
+                )
+            hits.append(now)
+            return now
+
+    def release(self, key: str, stamp: float) -> None:
+        """Give back a slot taken by `acquire` (the action did not happen)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits is not None:
+                try:
+                    hits.remove(stamp)
+                except ValueError:
+                    pass
+                if not hits:
+                    del self._hits[key]
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window_s]:
+            del self._hits[key]
+
+
+# --- service -----------------------------------------------------------------------------
+
+
+class ShareService:
+    """Create, load and delete shared comparisons in a `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        base_url: str | None,
+        rate_per_minute: int = DEFAULT_RATE_PER_MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.limiter = SlidingWindowLimiter(rate_per_minute, RATE_WINDOW_S, clock)
+
+    def url_for(self, share_id: str) -> str:
+        return f"{self.base_url}/?share={share_id}" if self.base_url else f"?share={share_id}"
+
+    def create(self, comparison: dict[str, Any], client_id: str) -> dict[str, str]:
+        """Store the comparison; return {"id", "url", "delete_token"} (the token only this once)."""
+        key = client_id or "anonymous"
+        stamp = self.limiter.acquire(key)
+        try:
+            payload = encode_for_share(comparison)
+            token = secrets.token_urlsafe(DELETE_TOKEN_BYTES)
+            size = len(payload.encode("utf-8"))
+            for _attempt in range(3):
+                share_id = secrets.token_urlsafe(ID_BYTES)
+                try:
+                    self.store.insert_share(ShareRow(share_id, time.time(), hash_token(token), payload, size))
+                    break
+                except sqlite3.IntegrityError:  # an id collision: 2**-96 per pair, but cheap to handle
+                    continue
+            else:
+                raise ShareError("could not find a free share id; please try again")
+        except BaseException:
+            self.limiter.release(key, stamp)
+            raise
+        return {"id": share_id, "url": self.url_for(share_id), "delete_token": token}
+
+    def load(self, share_id: str) -> dict[str, Any]:
+        """The stored comparison (normalised form), or ShareNotFound."""
+        check_share_id(share_id)
+        row = self.store.get_share(share_id)
+        if row is None:
+            raise _not_found(share_id)
+        return json.loads(row.payload)
+
+    def delete(self, share_id: str, token: str) -> None:
+        """Delete the share if `token` is its delete token."""
+        check_share_id(share_id)
+        row = self.store.get_share(share_id)
+        if row is None:
+            raise _not_found(share_id)
+        wrong = WrongDeleteToken(
+            f"wrong delete token for share {share_id!r}: only the token shown when the share was made can delete it"
+        )
+        if not isinstance(token, str) or not token or len(token) > MAX_DELETE_TOKEN_CHARS:
+            raise wrong
+        token_hash = hash_token(token)
+        if not hmac.compare_digest(token_hash, row.delete_token_hash):
+            raise wrong
+        if not self.store.delete_share(share_id, token_hash):
+            raise _not_found(share_id)  # deleted meanwhile by another request
+
+
+def _not_found(share_id: str) -> ShareNotFound:
+    return ShareNotFound(f"share {share_id!r} not found — it may have been deleted, or the link is incomplete")
