@@ -132,16 +132,16 @@ class TransformersEngine:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         cancel = threading.Event()
+
+        def emit(item: tuple[str, Any]) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the consumer's event loop is gone: nobody listens any more
+                cancel.set()
+
         worker = threading.Thread(
             target=_generate,
-            args=(
-                loaded,
-                prompt_ids,
-                kwargs,
-                request,
-                cancel,
-                lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
-            ),
+            args=(loaded, prompt_ids, kwargs, request, cancel, emit),
             name=f"generate-{self.lane.role}",
             daemon=True,
         )

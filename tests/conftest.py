@@ -1,0 +1,60 @@
+"""Shared fixtures: the real app on the tiny model, launched once per session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from seedui.config import AppConfig, Overrides, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
+    """The tiny profile with a private database; model cache shared (converting takes ~20 s once)."""
+    ov = Overrides()
+    ov.add("db_path", str(tmp_dir / "seedui.sqlite3"), "test")
+    ov.add("limits.requests_per_minute", 10_000, "test")
+    for key, value in values.items():
+        ov.add(key, value, "test")
+    return load_config(profile="tiny", cli=ov, environ={})
+
+
+@pytest.fixture(scope="session")
+def seedui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The SeedUI app, engines loaded, serving on a free port."""
+    from seedui.server import build_app
+
+    app = build_app(tiny_config(tmp_path_factory.mktemp("app")))
+    app.start_engines(wait=True)
+    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(seedui_app: object) -> str:
+    return seedui_app.blocks.local_url  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def client(app_url: str):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

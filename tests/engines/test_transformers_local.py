@@ -1,0 +1,126 @@
+"""The transformers engine on the real tiny model (CPU)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from seedui.config import load_config
+from seedui.engines.factory import build_engines
+from seedui.prompts import build_request
+from seedui.sampling import SamplingSettings
+
+CFG = load_config(profile="tiny", environ={})
+
+
+@pytest.fixture(scope="module")
+def engines():
+    es = build_engines(CFG)
+    asyncio.run(es.start())
+    return es
+
+
+def collect(engine, request):
+    async def go():
+        chunks = [c async for c in engine.stream(request)]
+        return chunks
+
+    return asyncio.run(go())
+
+
+def request(lane="instruct", prompt="Write a Python function that reverses a string.", **sampling):
+    s = SamplingSettings.parse(sampling).merged_over(CFG.lanes[lane].sampling)
+    return build_request(CFG.lanes[lane], s, prompt=prompt)
+
+
+def text_of(chunks):
+    return "".join(c.text for c in chunks)
+
+
+def test_lanes_share_one_copy_of_the_weights(engines):
+    models = {id(e._loaded.model) for e in engines.engines.values()}
+    assert len(models) == 1
+    assert all(e.status.state == "ready" for e in engines.engines.values())
+
+
+def test_streams_many_chunks_with_counts_and_length_finish(engines):
+    chunks = collect(engines.engines["instruct"], request(max_tokens=24, temperature=0))
+    assert chunks[0].prompt_tokens and chunks[0].prompt_tokens > 5
+    assert len([c for c in chunks if c.text]) > 3
+    assert chunks[-1].completion_tokens == 24 and chunks[-1].finish_reason == "length"
+
+
+def test_same_seed_same_text_other_seed_other_text(engines):
+    eng = engines.engines["instruct"]
+    a = text_of(collect(eng, request(max_tokens=24, temperature=1.0, seed=11)))
+    b = text_of(collect(eng, request(max_tokens=24, temperature=1.0, seed=11)))
+    c = text_of(collect(eng, request(max_tokens=24, temperature=1.0, seed=12)))
+    assert a == b and a != c
+
+
+def test_stop_string_cuts_the_text_and_ends_generation(engines):
+    eng = engines.engines["instruct"]
+    full = text_of(collect(eng, request(max_tokens=40, temperature=0)))
+    stop = full[10:14]
+    assert stop.strip(), full
+    chunks = collect(eng, request(max_tokens=40, temperature=0, stop=[stop]))
+    assert text_of(chunks) == full[: full.index(stop)]
+    assert chunks[-1].finish_reason == "stop" and chunks[-1].completion_tokens < 40
+
+
+def test_generate_receives_the_exact_kwargs(engines, monkeypatch):
+    eng = engines.engines["instruct"]
+    seen = {}
+    real = eng._loaded.model.generate
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(eng._loaded.model, "generate", spy)
+    collect(eng, request(max_tokens=4, temperature=0.7, top_p=0.9, top_k=5, min_p=0.1, repetition_penalty=1.1))
+    picked = {k: seen[k] for k in ("max_new_tokens", "do_sample", "temperature", "top_p", "top_k", "min_p",
+                                   "repetition_penalty")}  # fmt: skip
+    assert picked == {"max_new_tokens": 4, "do_sample": True, "temperature": 0.7, "top_p": 0.9, "top_k": 5,
+                      "min_p": 0.1, "repetition_penalty": 1.1}  # fmt: skip
+
+
+def test_closing_the_stream_stops_generation_promptly(engines):
+    eng = engines.engines["instruct"]
+
+    async def go():
+        stream = eng.stream(request(max_tokens=400, temperature=0))
+        n = 0
+        async for c in stream:
+            n += bool(c.text)
+            if n == 3:
+                break
+        await stream.aclose()
+        return time.perf_counter()
+
+    closed = asyncio.run(go())
+    deadline = closed + 5
+    while time.perf_counter() < deadline and any(t.name.startswith("generate-") for t in threading.enumerate()):
+        time.sleep(0.05)
+    assert not any(t.name.startswith("generate-") for t in threading.enumerate())
+
+
+def test_three_lanes_stream_concurrently(engines):
+    async def one(name):
+        lane = CFG.lanes[name]
+        s = SamplingSettings.parse({"max_tokens": 12, "temperature": 0}).merged_over(lane.sampling)
+        first = None
+        async for c in engines.engines[name].stream(build_request(lane, s, prompt="Say hi")):
+            if c.text and first is None:
+                first = time.perf_counter()
+        return first, time.perf_counter()
+
+    async def all_three():
+        return await asyncio.gather(*(one(n) for n in ("base", "instruct", "reasoning")))
+
+    spans = asyncio.run(all_three())
+    # Every lane produced its first token before any lane finished: they ran at the same time.
+    assert max(first for first, _ in spans) < min(end for _, end in spans)

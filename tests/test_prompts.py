@@ -1,0 +1,156 @@
+"""Prompt formats per lane, FIM order, context checks, and the streaming splitters."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from seedui.config import load_config
+from seedui.errors import UserError
+from seedui.prompts import StopMatcher, ThinkSplitter, build_request, chat_messages, check_fits, fim_prompt
+from seedui.sampling import SamplingSettings
+
+SEED = load_config(profile="seed-coder", environ={})
+TINY = load_config(profile="tiny", environ={})
+S = SamplingSettings(max_tokens=16)
+
+
+@pytest.mark.parametrize(
+    "lane, system, expected_roles",
+    [
+        ("instruct", None, ["user"]),
+        ("instruct", "Be terse.", ["system", "user"]),
+        ("reasoning", None, ["user"]),
+        ("reasoning", "Be terse.", ["user"]),  # never a system message for Reasoning
+    ],
+)
+def test_chat_messages(lane, system, expected_roles):
+    msgs = chat_messages(SEED.lanes[lane], [{"role": "user", "content": "hi"}], system)
+    assert [m["role"] for m in msgs] == expected_roles
+
+
+@pytest.mark.parametrize(
+    "turns, fragment",
+    [
+        ([], "empty"),
+        ([{"role": "assistant", "content": "x"}], "turn 1 is 'assistant'"),
+        ([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], "turn 2 is 'user'"),
+        ([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "last turn must be the user's"),
+        ([{"role": "system", "content": "s"}, {"role": "user", "content": "a"}], "takes no system message"),
+    ],
+)
+def test_reasoning_turns_must_alternate(turns, fragment):
+    with pytest.raises(UserError, match=fragment):
+        chat_messages(SEED.lanes["reasoning"], turns)
+
+
+def test_seed_coder_fim_is_spm_with_config_tokens():
+    assert fim_prompt(SEED.lanes["base"], "def f(x):\n    ", "\n    return y\n") == (
+        "<[fim-suffix]>\n    return y\n<[fim-prefix]>def f(x):\n    <[fim-middle]>"
+    )
+
+
+def test_psm_order_from_config():
+    lane = SEED.lanes["base"].model_copy(
+        update={
+            "fim": SEED.lanes["base"].fim.model_copy(
+                update={"order": "psm", "prefix": "<P>", "suffix": "<S>", "middle": "<M>"}
+            )
+        }  # fmt: skip
+    )
+    assert fim_prompt(lane, "a", "b") == "<P>a<S>b<M>"
+
+
+def test_model_without_fim_tokens_says_so():
+    with pytest.raises(UserError, match="has no fill-in-the-middle tokens"):
+        fim_prompt(TINY.lanes["base"], "a", "b")
+
+
+@pytest.mark.parametrize(
+    "lane, kwargs, kind",
+    [
+        ("base", {"prompt": "def f():"}, "prompt"),
+        ("base", {"fim": ("a", "b")}, "prompt"),
+        ("instruct", {"prompt": "hi"}, "messages"),
+        ("reasoning", {"prompt": "hi", "system_prompt": "ignored"}, "messages"),
+    ],
+)
+def test_build_request_per_style(lane, kwargs, kind):
+    req = build_request(SEED.lanes[lane], S, **kwargs)
+    assert (req.messages is not None) == (kind == "messages")
+    if lane == "reasoning":
+        assert all(m["role"] != "system" for m in req.messages)
+
+
+def test_base_lane_does_not_chat():
+    with pytest.raises(UserError, match="completion model"):
+        build_request(SEED.lanes["base"], S, history=[{"role": "user", "content": "hi"}])
+
+
+def test_lane_stops_and_user_stops_are_merged():
+    lane = SEED.lanes["base"].model_copy(update={"stop": ("\n\n",)})
+    req = build_request(lane, SamplingSettings(stop=("###", "\n\n")), prompt="x")
+    assert req.sampling.stop == ("\n\n", "###")
+
+
+@pytest.mark.parametrize(
+    "prompt_tokens, max_tokens, context, ok",
+    [(10, 10, 20, True), (11, 10, 20, False), (0, 20, 20, True), (5000, 512, 4096, False)],
+)
+def test_check_fits(prompt_tokens, max_tokens, context, ok):
+    if ok:
+        check_fits(prompt_tokens, max_tokens, context)
+    else:
+        with pytest.raises(UserError) as err:
+            check_fits(prompt_tokens, max_tokens, context)
+        assert str(prompt_tokens) in str(err.value) and str(context - max_tokens) in str(err.value)
+
+
+def test_prompts_render_through_the_real_tokenizer_template():
+    from transformers import AutoTokenizer
+
+    from seedui.models import resolve_model
+
+    tok = AutoTokenizer.from_pretrained(resolve_model(TINY.lanes["instruct"].model, TINY.cache_dir))
+    instruct = build_request(TINY.lanes["instruct"], S, prompt="Sort a list", system_prompt="You write Rust.")
+    text = tok.apply_chat_template(list(instruct.messages), tokenize=False, add_generation_prompt=True)
+    assert "You write Rust." in text and text.rstrip().endswith("assistant")
+    reasoning = build_request(TINY.lanes["reasoning"], S, prompt="Sort a list", system_prompt="You write Rust.")
+    text = tok.apply_chat_template(list(reasoning.messages), tokenize=False, add_generation_prompt=True)
+    assert "You write Rust." not in text and "Sort a list" in text
+
+
+THINK_CASES = [
+    ("<think>plan</think>answer", "plan", "answer"),
+    ("no tags at all", "", "no tags at all"),
+    ("<think>only thinking", "only thinking", ""),
+    ("a < b <th then</think>", "", "a < b <th then</think>"),
+    ("<think>x < y</thin k></think>ok", "x < y</thin k>", "ok"),
+]
+
+
+@pytest.mark.parametrize("text, reasoning, answer", THINK_CASES)
+def test_think_splitter_at_every_cut(text, reasoning, answer):
+    # Every way of cutting the text in up to three chunks gives the same split.
+    for i, j in itertools.combinations_with_replacement(range(len(text) + 1), 2):
+        splitter = ThinkSplitter()
+        parts = [splitter.feed(text[:i]), splitter.feed(text[i:j]), splitter.feed(text[j:]), splitter.flush()]
+        assert "".join(p[0] for p in parts) == reasoning, (i, j)
+        assert "".join(p[1] for p in parts) == answer, (i, j)
+
+
+def test_think_splitter_one_char_at_a_time():
+    splitter = ThinkSplitter()
+    out = [splitter.feed(c) for c in "<think>a</think>b"] + [splitter.flush()]
+    assert "".join(r for r, _ in out) == "a" and "".join(a for _, a in out) == "b"
+
+
+@pytest.mark.parametrize(
+    "text, stops, shown",
+    [("hello\n\nworld", ["\n\n"], "hello"), ("abc", ["x"], "abc"), ("a###b##", ["##", "###"], "a"), ("ab", [], "ab")],
+)
+def test_stop_matcher_at_every_cut(text, stops, shown):
+    for i in range(len(text) + 1):
+        m = StopMatcher(stops)
+        assert m.feed(text[:i]) + m.feed(text[i:]) + m.flush() == shown

@@ -1,0 +1,109 @@
+"""The sampling model: bounds, unknown fields, and the exact kwargs/body each engine gets."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from seedui.errors import UserError
+from seedui.sampling import SamplingSettings, field_bounds
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        ({"temperature": 2.5}, "temperature"),
+        ({"temperature": -0.1}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"min_p": 1.1}, "min_p"),
+        ({"repetition_penalty": 0}, "repetition_penalty"),
+        ({"presence_penalty": 3}, "presence_penalty"),
+        ({"frequency_penalty": -2.5}, "frequency_penalty"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"temperature": math.nan}, "finite"),
+        ({"temperature": math.inf}, "finite"),
+        ({"temperature": "0.5"}, "must be a number"),
+        ({"max_tokens": True}, "must be a number"),
+        ({"stop": ["a"] * 9}, "at most 8"),
+        ({"stop": [""]}, "non-empty"),
+        ({"stop": [1]}, "non-empty strings"),
+        ({"temprature": 0.5}, "temprature: unknown setting"),
+    ],
+)
+def test_rejects_with_field_name(data, fragment):
+    with pytest.raises(UserError) as err:
+        SamplingSettings.parse(data)
+    assert fragment in str(err.value)
+
+
+def test_non_dict_settings_are_refused():
+    with pytest.raises(UserError, match="must be a JSON object"):
+        SamplingSettings.parse(["temperature", 1])
+
+
+def test_only_set_values_are_sent_and_lane_defaults_fill_the_rest():
+    card = SamplingSettings(temperature=0.6, top_p=0.8, repetition_penalty=1.05, max_tokens=512)
+    user = SamplingSettings.parse({"temperature": 0.2, "seed": 7})
+    merged = user.merged_over(card)
+    assert merged.set_values() == {
+        "temperature": 0.2,
+        "top_p": 0.8,
+        "repetition_penalty": 1.05,
+        "max_tokens": 512,
+        "seed": 7,
+    }
+
+
+def test_generate_kwargs_exact():
+    s = SamplingSettings(temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, max_tokens=64)
+    assert s.to_generate_kwargs() == {
+        "max_new_tokens": 64,
+        "do_sample": True,
+        "temperature": 0.6,
+        "top_p": 0.8,
+        "top_k": 20,
+        "min_p": 0.05,
+        "repetition_penalty": 1.05,
+    }
+
+
+def test_generate_kwargs_greedy_drops_sampling_knobs():
+    s = SamplingSettings(temperature=0, top_p=0.5, max_tokens=8)
+    assert s.to_generate_kwargs() == {"max_new_tokens": 8, "do_sample": False}
+
+
+def test_generate_kwargs_turn_off_transformers_default_top_k():
+    # generate() would apply top_k=50 unless told otherwise; vLLM/OpenAI default is off.
+    assert SamplingSettings(temperature=1.0).to_generate_kwargs()["top_k"] == 0
+
+
+def test_openai_body_exact():
+    s = SamplingSettings(
+        temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, presence_penalty=0.5,
+        frequency_penalty=0.25, max_tokens=64, seed=3, stop=["\n\n", "###"],
+    )  # fmt: skip
+    std, extra = s.to_openai_body()
+    assert std == {
+        "temperature": 0.6,
+        "top_p": 0.8,
+        "presence_penalty": 0.5,
+        "frequency_penalty": 0.25,
+        "max_tokens": 64,
+        "seed": 3,
+        "stop": ["\n\n", "###"],
+    }
+    assert extra == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.05}
+
+
+def test_max_tokens_bounded_by_context():
+    with pytest.raises(UserError, match="larger than this lane's context of 100"):
+        SamplingSettings(max_tokens=200).check_for_lane(100)
+
+
+@pytest.mark.parametrize(
+    "name, lo, hi", [("temperature", 0, 2), ("top_p", 0, 1), ("min_p", 0, 1), ("presence_penalty", -2, 2)]
+)
+def test_slider_bounds_come_from_the_model(name, lo, hi):
+    assert field_bounds(name) == {"min": lo, "max": hi}
