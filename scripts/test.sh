@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh machine, then run them.
+#   SEEDUI_SKIP_VLLM=1 scripts/test.sh   skips the real-vLLM tests (for a quick local run; CI runs them)
+#   extra arguments go to pytest, e.g. scripts/test.sh -k compare
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install.sh requirements-dev.txt
+
+# A real browser for the browser tests: Debian's Chromium (a test tool's own download does not work offline).
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+# Pyodide for in-browser Python, served by the app so the browser tests run offline.
+scripts/fetch_pyodide.sh
+
+markers=""
+if [ "${SEEDUI_SKIP_VLLM:-0}" = "1" ]; then
+  markers="not vllm"
+else
+  scripts/setup_vllm_cpu.sh
+fi
+
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest ${markers:+-m "$markers"} "$@"
