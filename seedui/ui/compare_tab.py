@@ -46,7 +46,7 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
             label="Prompt", lines=5, max_lines=30, elem_id="compare-prompt",
             placeholder="Ask for code, e.g. 'Write a Python function that merges two sorted lists.'",
         )  # fmt: skip
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             lanes = gr.CheckboxGroup(
                 [(pg.config.lanes[n].display_name, n) for n in names], value=names, label="Lanes",
                 elem_id="compare-lanes", scale=4,

@@ -13,6 +13,7 @@ from seedui.render import pygments_css
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import build_compare_tab
 from seedui.ui.fim_tab import build_fim_tab
+from seedui.ui.gallery import build_gallery
 from seedui.ui.sampling_panel import build_sampling_panel
 
 STYLE_FILE = Path(__file__).with_name("style.css")
@@ -51,8 +52,9 @@ def build_blocks(pg: Playground) -> gr.Blocks:
         sampling = build_sampling_panel(pg.config)
         with gr.Tabs(elem_id="tabs") as tabs:
             compare = build_compare_tab(pg, sampling)
-            build_chat_tab(pg, sampling)
-            build_fim_tab(pg, sampling)
+            chat = build_chat_tab(pg, sampling)
+            fim = build_fim_tab(pg, sampling)
+        build_gallery(pg.config, tabs, compare, chat, fim)
         # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
         timer = gr.Timer(2.0, active=not all_ready(pg))
         timer.tick(

@@ -1,0 +1,55 @@
+"""Examples gallery: a click fills the example's tab and switches to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from seedui.config import AppConfig
+from seedui.examples import Example, load_examples
+from seedui.ui.chat_tab import ChatTab
+from seedui.ui.compare_tab import CompareTab
+from seedui.ui.fim_tab import MARKER, MODES, FimTab
+
+
+def lanes_for(example: Example, config: AppConfig) -> list[str]:
+    """The example names roles; the configuration names lanes."""
+    roles = set(example.lanes or ())
+    return [name for name, lane in config.lanes.items() if not roles or lane.role in roles]
+
+
+def build_gallery(
+    config: AppConfig, tabs: gr.Tabs, compare: CompareTab, chat: ChatTab, fim: FimTab | None
+) -> gr.Dataset:
+    examples = [e for e in load_examples() if e.tab != "fim" or fim is not None]
+    dataset = gr.Dataset(
+        components=[gr.Textbox(visible=False), gr.Textbox(visible=False)],
+        headers=["Category", "Example"],
+        samples=[[e.category, e.title] for e in examples],
+        label="Examples",
+        type="index",
+        samples_per_page=10,
+        elem_id="examples-gallery",
+    )
+
+    def pick(index: int) -> dict[Any, Any]:
+        example = examples[index]
+        lanes = lanes_for(example, config)
+        if example.tab == "fim" and fim is not None:
+            code = f"{example.prefix}{MARKER}{example.suffix}"
+            return {tabs: gr.Tabs(selected="fim"), fim.code: code, fim.language: example.language, fim.mode: MODES[0]}
+        if example.tab == "chat":
+            return {tabs: gr.Tabs(selected="chat"), chat.message: example.prompt, chat.lanes: lanes}
+        return {
+            tabs: gr.Tabs(selected="compare"),
+            compare.prompt: example.prompt,
+            compare.lanes: lanes,
+            compare.check_code: example.check or "",
+        }
+
+    outputs = [tabs, compare.prompt, compare.lanes, compare.check_code, chat.message, chat.lanes]
+    if fim is not None:
+        outputs += [fim.code, fim.language, fim.mode]
+    dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False)
+    return dataset
