@@ -146,6 +146,24 @@ def highlight_code(code: str, lang: str = "") -> str:
     return _code_open(info) + _highlight_after(info.lexer, "", code) + _CODE_CLOSE
 
 
+def highlight_infill(prefix: str, middle: str, suffix: str, lang: str = "") -> str:
+    """The whole file as one code block, the model's infill marked in place.
+
+    Each part is lexed in the context of what precedes it, so the colours are
+    those of the whole file and textContent is still exactly the code.
+    """
+    info = resolve_lang(lang)
+    return (
+        _code_open(info)
+        + _highlight_after(info.lexer, "", prefix)
+        + '<mark class="seedui-infill">'
+        + _highlight_after(info.lexer, prefix, middle)
+        + "</mark>"
+        + _highlight_after(info.lexer, prefix + middle, suffix)
+        + _CODE_CLOSE
+    )
+
+
 # ---------------------------------------------------------------- markdown
 
 

@@ -441,3 +441,18 @@ def test_wire_cost_grows_linearly():
     ratio = _wire_bytes("".join(large), large) / _wire_bytes("".join(small), small)
     # 8x the tokens: linear growth gives about 8x the bytes; re-sending the whole answer each time would be ~64x.
     assert ratio <= 10, ratio
+
+
+def test_infill_is_marked_in_place_and_text_is_exact():
+    import re
+
+    from seedui.render import highlight_infill
+
+    html_out = highlight_infill("def f(x):\n    ", "return x * 2", "\n\nprint(f(3))\n", "python")
+    assert '<mark class="seedui-infill">' in html_out and 'class="k"' in html_out
+    text = re.sub(r"<[^>]+>", "", html_out.split("<pre>")[1].split("</pre>")[0])
+    import html as html_lib
+
+    assert html_lib.unescape(text) == "def f(x):\n    return x * 2\n\nprint(f(3))\n"
+    marked = re.sub(r"<[^>]+>", "", html_out.split('<mark class="seedui-infill">')[1].split("</mark>")[0])
+    assert html_lib.unescape(marked) == "return x * 2"

@@ -10,7 +10,7 @@ import gradio as gr
 from seedui.api import GENERATION, client_id
 from seedui.errors import UserError
 from seedui.playground import Playground
-from seedui.render import highlight_code
+from seedui.render import highlight_infill
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
 
@@ -40,10 +40,8 @@ def split_hole(code: str) -> tuple[str, str]:
 
 
 def filled_view(prefix: str, middle: str, suffix: str, lang: str) -> dict[str, Any]:
-    """The whole file with the model's part in place, plus the infill on its own."""
-    blocks = [highlight_code(prefix + middle + suffix, lang)]
-    if middle and (prefix or suffix):
-        blocks.append('<div class="seedui-infill-label">Infill</div>' + highlight_code(middle, lang))
+    """The whole file with the model's part marked in place."""
+    blocks = [highlight_infill(prefix, middle, suffix, lang)]
     return {"role": "assistant", "think_label": "", "think_open": False, "think": [], "blocks": blocks}
 
 
