@@ -161,7 +161,7 @@ def _card_lane(config: AppConfig) -> LaneConfig:
 
 def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None:
     # Touching a shared slider means "use my values": drop the card-defaults mode.
-    for comp in panel.shared.sliders.values():
+    for comp in [*panel.shared.sliders.values(), panel.shared.max_tokens]:
         comp.input(fn=None, js="() => false", outputs=[panel.card_defaults], queue=False)
     panel.unlink.change(
         lambda on: {shared_box: gr.Column(visible=not on), panel.lane_boxes: gr.Column(visible=on)},
