@@ -1,0 +1,198 @@
+// SeedUI Python worker: a (classic) Web Worker started from a blob: URL inside the
+// sandboxed runner frame (opaque origin, strict CSP). It loads Pyodide once and
+// then runs one piece of code at a time, each in a fresh module namespace.
+//
+// The runner hands over a MessagePort in the very first message, before any
+// user code exists; from then on everything goes through that port, which lives
+// only in this module's scope. Code run here can call the global postMessage,
+// but nobody listens there, so it cannot forge results or reach the page.
+(function () {
+"use strict";
+
+const OUTPUT_KINDS = new Set(["stdout", "stderr", "image"]);
+const POSTS_PER_WINDOW = 200; // output messages sent at once per 10 ms; more are batched
+const WINDOW_MS = 10;
+
+self.onmessage = (event) => {
+  self.onmessage = null;
+  const port = event.ports && event.ports[0];
+  if (!port) return;
+  main(port, event.data.config);
+};
+
+function main(port, cfg) {
+  // Bound now: a later change to MessagePort.prototype by user code changes nothing here.
+  const send = MessagePort.prototype.postMessage.bind(port);
+  const now = () => performance.now();
+  const out = { pending: [], chars: 0, windowStart: 0, posts: 0, truncated: false, runId: null };
+  let pyodide = null;
+  let harness = null;
+  let busy = false;
+
+  function flush() {
+    if (out.pending.length === 0) return;
+    send({ type: "output", runId: out.runId, chunks: out.pending });
+    out.pending = [];
+  }
+
+  function emit(kind, text) {
+    kind = String(kind);
+    if (!OUTPUT_KINDS.has(kind) || out.runId === null) return;
+    text = String(text);
+    if (kind === "image") {
+      flush();
+      if (/^[A-Za-z0-9+/=]+$/.test(text)) send({ type: "output", runId: out.runId, chunks: [[kind, text]] });
+      return;
+    }
+    if (out.truncated) return;
+    if (out.chars + text.length > cfg.maxOutputChars) {
+      text = text.slice(0, Math.max(0, cfg.maxOutputChars - out.chars));
+      out.truncated = true;
+    }
+    out.chars += text.length;
+    const last = out.pending[out.pending.length - 1];
+    if (last && last[0] === kind) last[1] += text;
+    else out.pending.push([kind, text]);
+    if (out.truncated) {
+      flush();
+      send({ type: "notice", runId: out.runId, text: `Output truncated after ${cfg.maxOutputChars} characters.` });
+      return;
+    }
+    // Small outputs leave at once (so a print before an endless loop is seen);
+    // floods are batched per time window.
+    const t = now();
+    if (t - out.windowStart >= WINDOW_MS) {
+      out.windowStart = t;
+      out.posts = 0;
+    }
+    if (out.posts < POSTS_PER_WINDOW) {
+      out.posts += 1;
+      flush();
+    }
+  }
+
+  async function load(loadPyodide, snap) {
+    const options = { indexURL: cfg.indexURL, packageBaseUrl: cfg.cdnUrl, env: { HOME: "/home/pyodide" } };
+    if (snap) return loadPyodide(Object.assign({ _loadSnapshot: snap }, options));
+    const py = await loadPyodide(Object.assign({ _makeSnapshot: Boolean(cfg.makeSnapshot) }, options));
+    if (cfg.makeSnapshot) {
+      // Before any JS object is handed to Python: a snapshot can only hold Pyodide's own.
+      try {
+        const data = py.makeMemorySnapshot();
+        send({ type: "snapshot", data }, [data.buffer]);
+      } catch (err) {
+        // no snapshot: later workers start the slow way
+      }
+    }
+    return py;
+  }
+
+  // The runner sends the snapshot (or null) right after the start message.
+  let gotSnapshot;
+  const snapshotArrived = new Promise((resolve) => {
+    gotSnapshot = resolve;
+  });
+
+  async function boot() {
+    const started = now();
+    let fromSnapshot = false;
+    try {
+      const { loadPyodide } = await import(cfg.indexURL + "pyodide.mjs");
+      const imported = now();
+      let snap = await snapshotArrived;
+      if (snap) {
+        try {
+          pyodide = await load(loadPyodide, snap);
+          fromSnapshot = true;
+        } catch (err) {
+          pyodide = null; // a snapshot of another build: start normally
+        }
+      }
+      if (!pyodide) pyodide = await load(loadPyodide, null);
+      const loaded = now();
+      const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+      // Writes that bypass sys.stdout (C extensions, os.write(1, ...)).
+      pyodide.setStdout({ write: (buf) => (emit("stdout", decoder.stdout.decode(buf, { stream: true })), buf.length) });
+      pyodide.setStderr({ write: (buf) => (emit("stderr", decoder.stderr.decode(buf, { stream: true })), buf.length) });
+      pyodide.registerJsModule("_seedui_bridge", { emit });
+      pyodide.FS.mkdirTree("/seedui");
+      pyodide.FS.writeFile("/seedui/_seedui_harness.py", cfg.harness);
+      pyodide.runPython("import sys\nsys.path.insert(0, '/seedui')");
+      harness = pyodide.pyimport("_seedui_harness");
+      const importMap = {};
+      for (const [name, pkg] of Object.entries(pyodide.lockfile.packages)) {
+        for (const imp of pkg.imports || []) importMap[imp] = name;
+      }
+      harness.install(emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl }));
+      snap = null;
+      send({
+        type: "ready",
+        bootMs: now() - started,
+        timings: { importMs: imported - started, loadMs: loaded - imported, setupMs: now() - loaded, fromSnapshot: fromSnapshot ? 1 : 0 },
+      });
+    } catch (err) {
+      send({ type: "boot-error", message: describe(err) });
+    }
+  }
+
+  async function run(msg) {
+    out.runId = msg.runId;
+    out.pending = [];
+    out.chars = 0;
+    out.truncated = false;
+    const unavailable = {};
+    try {
+      const wanted = JSON.parse(harness.plan(msg.code, msg.tests || ""));
+      if (wanted.length) {
+        send({ type: "phase", runId: msg.runId, phase: "packages", packages: wanted });
+        const errors = [];
+        try {
+          await pyodide.loadPackage(wanted, { messageCallback: () => {}, errorCallback: (m) => errors.push(String(m)) });
+        } catch (err) {
+          errors.push(describe(err));
+        }
+        for (const name of wanted) {
+          if (!(name in pyodide.loadedPackages)) unavailable[name] = errors.map((e) => e.trim().replace(/[:;.]+$/, "")).join(": ") || "download failed";
+        }
+      }
+      send({ type: "phase", runId: msg.runId, phase: "running" });
+      const started = now();
+      const result = JSON.parse(await harness.run.callPromising(msg.code, msg.tests || "", msg.mode, JSON.stringify(unavailable)));
+      const durationMs = now() - started;
+      flush();
+      send({ type: "done", runId: msg.runId, result, durationMs, unavailable });
+    } catch (err) {
+      flush();
+      send({
+        type: "done",
+        runId: msg.runId,
+        result: { ok: false, error: { type: "SandboxError", message: describe(err), traceback: "" } },
+        durationMs: 0,
+        unavailable,
+      });
+    } finally {
+      out.runId = null;
+    }
+  }
+
+  port.onmessage = (event) => {
+    const msg = event.data;
+    if (msg && msg.type === "snapshot") {
+      cfg.makeSnapshot = Boolean(msg.makeSnapshot);
+      gotSnapshot(msg.data instanceof Uint8Array ? msg.data : null);
+      return;
+    }
+    if (!msg || msg.type !== "run" || busy || !harness) return;
+    busy = true;
+    run(msg).finally(() => {
+      busy = false;
+    });
+  };
+  boot();
+}
+
+function describe(err) {
+  if (err && typeof err === "object" && "message" in err) return `${err.name || "Error"}: ${err.message}`;
+  return String(err);
+}
+})();

@@ -1,0 +1,323 @@
+// SeedUI runner: the script of runner.html, a hidden <iframe sandbox="allow-scripts">
+// of the app page (opaque origin, CSP from the server). No user code ever runs in
+// this document: Python runs in Pyodide workers, JavaScript in throwaway workers,
+// both started from blob: URLs made here. Time limits are enforced here by
+// terminating the worker.
+//
+// Talks only to window.parent: commands are accepted only from it, and every
+// message back carries the per-run nonce the page chose.
+(function () {
+  "use strict";
+
+  const cfg = JSON.parse(document.getElementById("seedui-runner-config").textContent);
+  const indexURL = new URL(cfg.indexURL, location.href).href;
+  const cdnUrl = new URL(cfg.cdnUrl, location.href).href;
+  const blobUrl = (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const pyWorkerUrl = blobUrl(cfg.pyWorker);
+  const jsWorkerUrl = blobUrl(cfg.jsWorker);
+  const workerConfig = {
+    indexURL,
+    cdnUrl,
+    packages: cfg.packages,
+    maxOutputChars: cfg.maxOutputChars,
+    harness: cfg.harness,
+  };
+  const OUTPUT_KINDS = new Set(["stdout", "stderr", "image"]);
+  const now = () => performance.now();
+
+  // A memory snapshot of a started interpreter: from the server if it has one,
+  // else made by the first worker that starts, so later workers (after a kill,
+  // for checks) start in a fraction of the time.
+  let snapshot = cfg.snapshotURL
+    ? fetch(new URL(cfg.snapshotURL, location.href).href)
+        .then((r) => (r.ok ? r.arrayBuffer() : null))
+        .then((b) => (b ? new Uint8Array(b) : null))
+        .catch(() => null)
+    : Promise.resolve(null);
+  let haveSnapshot = false;
+  snapshot.then((s) => {
+    if (s) haveSnapshot = true;
+  });
+
+  let parentOrigin = null; // learnt from the page's init message
+  const runs = new Map(); // runId -> {stop()}
+
+  function toParent(message) {
+    if (parentOrigin !== null) window.parent.postMessage(message, parentOrigin);
+  }
+
+  function loadFailure(detail) {
+    const where = cfg.local ? "this server" : indexURL;
+    let text = `Could not load Python (Pyodide ${cfg.version}) from ${where}: ${detail}.`;
+    if (!cfg.local) {
+      text +=
+        " This server has no local copy of Pyodide, so the browser needs the Pyodide CDN, which it could not reach" +
+        " (offline?). The server's admin can run `python -m seedui.sandbox.fetch` to serve a local copy.";
+    }
+    return text;
+  }
+
+  // ---- Python workers ---------------------------------------------------------
+  class PyWorker {
+    constructor() {
+      this.pristine = true; // no user code has run in it
+      this.busy = false;
+      this.dead = false;
+      this.run = null; // the current run's handlers
+      this.worker = new Worker(pyWorkerUrl, { name: "seedui-python" });
+      const channel = new MessageChannel();
+      this.port = channel.port1;
+      this.ready = new Promise((resolve, reject) => {
+        this.resolveReady = resolve;
+        this.rejectReady = reject;
+      });
+      this.ready.catch(() => {});
+      this.port.onmessage = (event) => this.onMessage(event.data);
+      this.worker.onerror = (event) => {
+        if (event.preventDefault) event.preventDefault();
+        this.fail(loadFailure(event.message || "the worker failed to start"));
+      };
+      this.bootTimer = setTimeout(
+        () => this.fail(loadFailure(`no answer within ${Math.round(cfg.loadTimeoutMs / 1000)} s`)),
+        cfg.loadTimeoutMs,
+      );
+      // The worker starts loading Pyodide at once; the snapshot follows when it is here.
+      this.worker.postMessage({ config: Object.assign({ snapshotPending: true }, workerConfig) }, [channel.port2]);
+      snapshot.then((snap) => {
+        if (!this.dead) this.port.postMessage({ type: "snapshot", data: snap, makeSnapshot: !snap && !haveSnapshot });
+      });
+    }
+
+    onMessage(message) {
+      if (!message || typeof message !== "object") return;
+      if (message.type === "snapshot") {
+        if (!haveSnapshot && message.data instanceof Uint8Array) {
+          haveSnapshot = true;
+          snapshot = Promise.resolve(message.data);
+        }
+      } else if (message.type === "ready") {
+        clearTimeout(this.bootTimer);
+        this.bootMs = message.bootMs;
+        this.timings = message.timings;
+        this.resolveReady();
+      } else if (message.type === "boot-error") {
+        this.fail(loadFailure(message.message));
+      } else if (this.run && message.runId === this.run.runId) {
+        this.run.handle(message);
+      }
+    }
+
+    fail(message) {
+      if (this.dead) return;
+      this.kill();
+      this.rejectReady(new Error(message));
+      if (this.run) this.run.crash(message);
+    }
+
+    kill() {
+      this.dead = true;
+      clearTimeout(this.bootTimer);
+      this.worker.terminate();
+      this.port.close();
+    }
+  }
+
+  const pool = { warm: null };
+
+  function warm() {
+    if (!pool.warm || pool.warm.dead) pool.warm = new PyWorker();
+    return pool.warm;
+  }
+
+  function acquire(pristine) {
+    const w = pool.warm;
+    if (w && !w.dead && !w.busy && (w.pristine || !pristine)) return w;
+    if (!w || w.dead) return warm();
+    return new PyWorker(); // warm one is busy or used: a run of its own
+  }
+
+  function release(w, killed) {
+    w.busy = false;
+    w.run = null;
+    if (w.dead) {
+      if (pool.warm === w) {
+        pool.warm = null;
+        if (killed) warm(); // a fresh one for the next run
+      }
+      return;
+    }
+    if (w === pool.warm) return;
+    if (!pool.warm || pool.warm.dead) pool.warm = w;
+    else w.kill();
+  }
+
+  function runPython(req, emit) {
+    const w = acquire(Boolean(req.pristine));
+    w.busy = true;
+    const requested = now();
+    const cold = w.bootMs === undefined;
+    return new Promise((resolve) => {
+      let limitTimer = null;
+      let loadTimer = null;
+      let startedAt = null;
+      let ended = false;
+      const end = (event, killed) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(limitTimer);
+        clearTimeout(loadTimer);
+        runs.delete(req.runId);
+        event.totalMs = now() - requested;
+        if (cold && w.timings) event.boot = Object.assign({ bootMs: w.bootMs }, w.timings);
+        emit(event);
+        release(w, killed);
+        resolve();
+      };
+      const elapsed = () => (startedAt === null ? 0 : now() - startedAt);
+      const handlers = {
+        runId: req.runId,
+        handle(message) {
+          if (message.type === "phase") {
+            emit({ kind: "phase", phase: String(message.phase), packages: (message.packages || []).map(String) });
+            if (message.phase === "packages") {
+              loadTimer = setTimeout(() => {
+                w.kill();
+                const text = `Packages did not load within ${Math.round(cfg.loadTimeoutMs / 1000)} s from ${cdnUrl}.`;
+                end({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: text, traceback: "" } }, durationMs: 0 }, true);
+              }, cfg.loadTimeoutMs);
+            } else if (message.phase === "running") {
+              clearTimeout(loadTimer);
+              startedAt = now();
+              limitTimer = setTimeout(() => {
+                w.kill();
+                end({ kind: "done", timedOut: true, durationMs: elapsed() }, true);
+              }, req.timeoutMs);
+            }
+          } else if (message.type === "output") {
+            emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+          } else if (message.type === "notice") {
+            emit({ kind: "notice", text: String(message.text) });
+          } else if (message.type === "done") {
+            const durationMs = typeof message.durationMs === "number" ? message.durationMs : elapsed();
+            end({ kind: "done", result: message.result, durationMs, unavailable: message.unavailable || {} }, false);
+          }
+        },
+        crash(text) {
+          end({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: text, traceback: "" } }, durationMs: elapsed() }, false);
+        },
+      };
+      runs.set(req.runId, {
+        stop() {
+          w.kill();
+          end({ kind: "done", stopped: true, durationMs: elapsed() }, true);
+        },
+      });
+      emit({ kind: "phase", phase: cold ? "starting" : "queued", packages: [] });
+      w.ready.then(
+        () => {
+          if (ended) return;
+          w.pristine = false;
+          w.run = handlers;
+          w.port.postMessage({ type: "run", runId: req.runId, code: req.code, tests: req.tests || "", mode: req.mode });
+        },
+        (err) => handlers.crash(err.message),
+      );
+    });
+  }
+
+  // ---- JavaScript: one worker per run --------------------------------------------
+  function runJavaScript(req, emit) {
+    const requested = now();
+    return new Promise((resolve) => {
+      const worker = new Worker(jsWorkerUrl, { name: "seedui-javascript" });
+      const channel = new MessageChannel();
+      let limitTimer = null;
+      let startedAt = null;
+      let ended = false;
+      const elapsed = () => (startedAt === null ? 0 : now() - startedAt);
+      const end = (event) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(limitTimer);
+        clearTimeout(bootTimer);
+        worker.terminate();
+        channel.port1.close();
+        runs.delete(req.runId);
+        event.totalMs = now() - requested;
+        emit(event);
+        resolve();
+      };
+      const crash = (text) =>
+        end({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: text, traceback: "" } }, durationMs: elapsed() });
+      const bootTimer = setTimeout(() => crash("The JavaScript worker did not start."), cfg.loadTimeoutMs);
+      worker.onerror = (event) => {
+        if (event.preventDefault) event.preventDefault();
+        crash(`The JavaScript worker failed: ${event.message || "unknown error"}`);
+      };
+      channel.port1.onmessage = (event) => {
+        const message = event.data;
+        if (!message || message.runId !== req.runId) return;
+        if (message.type === "phase" && message.phase === "running" && startedAt === null) {
+          clearTimeout(bootTimer);
+          startedAt = now();
+          emit({ kind: "phase", phase: "running", packages: [] });
+          limitTimer = setTimeout(() => end({ kind: "done", timedOut: true, durationMs: elapsed() }), req.timeoutMs);
+        } else if (message.type === "output") {
+          emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+        } else if (message.type === "notice") {
+          emit({ kind: "notice", text: String(message.text) });
+        } else if (message.type === "done") {
+          end({ kind: "done", result: message.result, durationMs: message.durationMs });
+        }
+      };
+      runs.set(req.runId, { stop: () => end({ kind: "done", stopped: true, durationMs: elapsed() }) });
+      worker.postMessage({ runId: req.runId, code: req.code, maxOutputChars: cfg.maxOutputChars }, [channel.port2]);
+    });
+  }
+
+  function cleanChunks(chunks) {
+    if (!Array.isArray(chunks)) return [];
+    return chunks
+      .filter((c) => Array.isArray(c) && OUTPUT_KINDS.has(c[0]) && typeof c[1] === "string")
+      .map((c) => [c[0], c[1]]);
+  }
+
+  // ---- the page -----------------------------------------------------------------
+  window.addEventListener("message", (event) => {
+    if (event.source !== window.parent) return; // siblings (HTML previews) cannot command us
+    const msg = event.data;
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "seedui-runner-init") {
+      if (parentOrigin === null) {
+        parentOrigin = event.origin;
+        toParent({ type: "seedui-runner-ready", nonce: String(msg.nonce), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs });
+      }
+      return;
+    }
+    if (parentOrigin === null || event.origin !== parentOrigin) return;
+    if (msg.type === "warm") {
+      warm();
+    } else if (msg.type === "stop") {
+      const run = runs.get(String(msg.runId));
+      if (run) run.stop();
+    } else if (msg.type === "run") {
+      const req = {
+        runId: String(msg.runId),
+        nonce: String(msg.nonce),
+        language: String(msg.language),
+        code: String(msg.code),
+        tests: msg.tests == null ? "" : String(msg.tests),
+        mode: msg.mode === "check" ? "check" : "run",
+        pristine: Boolean(msg.pristine),
+        timeoutMs: Number(msg.timeoutMs) > 0 ? Number(msg.timeoutMs) : cfg.timeoutMs,
+      };
+      if (runs.has(req.runId)) return;
+      const emit = (event) => toParent({ type: "seedui-run-event", runId: req.runId, nonce: req.nonce, event });
+      if (req.language === "python") runPython(req, emit);
+      else if (req.language === "javascript") runJavaScript(req, emit);
+      else emit({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: `Cannot run ${req.language} here.`, traceback: "" } }, durationMs: 0 });
+    }
+  });
+
+  window.parent.postMessage({ type: "seedui-runner-hello" }, "*");
+})();

@@ -1,0 +1,555 @@
+// SeedUI page script: Run / Copy buttons on code blocks, output panels, the
+// execution-checked comparison, and window.seedui. Loaded from the page head.
+//
+// Code never runs in this page. Python and JavaScript go to a hidden runner frame
+// (<iframe sandbox="allow-scripts">, opaque origin); HTML previews render in
+// their own sandboxed frames. Messages are accepted only from the runner frame
+// this script made, and only with the nonce of a run it started. Everything
+// shown is inserted as text (textContent), never as HTML.
+//
+// API:
+//   seedui.run({language, code, timeoutMs, signal, onEvent, container})
+//     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, ...}>
+//   seedui.checkLanes(testCode, timeoutMs?)
+//     -> Promise<{[lane]: {status: "pass"|"fail"|"error"|"timeout", detail, durationMs}}>
+//   seedui.warm()   start Python before the first run
+(function () {
+  "use strict";
+  if (window.seedui && window.seedui.__installed) return;
+
+  const script = document.currentScript;
+  let pageConfig = {};
+  try {
+    pageConfig = JSON.parse((script && script.getAttribute("data-seedui-config")) || "{}");
+  } catch (err) {
+    pageConfig = {};
+  }
+  const config = Object.assign({ timeoutMs: 10000, prewarm: "hover" }, pageConfig);
+  const prefix = new URL(".", script && script.src ? script.src : new URL("seedui/sandbox/", document.baseURI)).href;
+  const stats = { rejectedMessages: 0, runs: 0 };
+  const LANGS = { python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", html: "html" };
+  const active = new Map(); // runId -> {nonce, onEvent}
+
+  const randomId = () => {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  };
+
+  // ---- the runner frame ------------------------------------------------------------
+  let runner = null;
+
+  function getRunner() {
+    if (runner && runner.frame.isConnected) return runner.ready;
+    const frame = document.createElement("iframe");
+    frame.setAttribute("sandbox", "allow-scripts");
+    frame.setAttribute("aria-hidden", "true");
+    frame.setAttribute("tabindex", "-1");
+    frame.title = "SeedUI code runner";
+    frame.className = "seedui-runner-frame";
+    const r = { frame, nonce: randomId(), started: false };
+    r.ready = new Promise((resolve, reject) => {
+      r.resolve = resolve;
+      r.reject = reject;
+    });
+    r.ready.catch(() => {});
+    r.timer = setTimeout(() => r.reject(new Error("The code runner did not start: is the page's server reachable?")), 30000);
+    runner = r;
+    frame.src = prefix + "runner.html";
+    document.body.appendChild(frame);
+    return r.ready;
+  }
+
+  window.addEventListener("message", (event) => {
+    const data = event.data;
+    const claimsSeedui = data && typeof data === "object" && typeof data.type === "string" && data.type.startsWith("seedui-");
+    const r = runner;
+    if (!r || event.source === null || event.source !== r.frame.contentWindow || event.origin !== "null") {
+      if (claimsSeedui) stats.rejectedMessages += 1;
+      return;
+    }
+    if (!claimsSeedui) return;
+    if (data.type === "seedui-runner-hello") {
+      if (!r.started) {
+        r.started = true;
+        event.source.postMessage({ type: "seedui-runner-init", nonce: r.nonce }, "*");
+      }
+    } else if (data.type === "seedui-runner-ready") {
+      if (data.nonce !== r.nonce) {
+        stats.rejectedMessages += 1;
+        return;
+      }
+      clearTimeout(r.timer);
+      r.info = { version: String(data.version), local: Boolean(data.local), timeoutMs: Number(data.timeoutMs) };
+      r.resolve(r.frame.contentWindow);
+    } else if (data.type === "seedui-run-event") {
+      const run = active.get(data.runId);
+      if (!run || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
+        stats.rejectedMessages += 1;
+        return;
+      }
+      run.onEvent(data.event);
+    }
+  });
+
+  function warm() {
+    return getRunner().then((win) => win.postMessage({ type: "warm" }, "*"));
+  }
+
+  // ---- running code ------------------------------------------------------------------
+  const PNG = /^[A-Za-z0-9+/=]+$/;
+
+  function errorText(error) {
+    if (!error || typeof error !== "object") return error ? String(error) : null;
+    const tb = typeof error.traceback === "string" ? error.traceback.trim() : "";
+    return tb || `${String(error.type || "Error")}: ${String(error.message || "")}`;
+  }
+
+  function run(options) {
+    const opts = options || {};
+    const language = LANGS[String(opts.language || "").toLowerCase()];
+    const code = String(opts.code == null ? "" : opts.code);
+    const timeoutMs = Number(opts.timeoutMs) > 0 ? Number(opts.timeoutMs) : config.timeoutMs;
+    const notify = typeof opts.onEvent === "function" ? opts.onEvent : () => {};
+    stats.runs += 1;
+    if (language === "html") return runHtml(code, opts, notify);
+    const result = {
+      ok: false,
+      stdout: "",
+      stderr: "",
+      error: null,
+      timedOut: false,
+      stopped: false,
+      durationMs: 0,
+      totalMs: 0,
+      images: [],
+      notices: [],
+      language: language || String(opts.language),
+    };
+    if (!language) {
+      result.error = `Cannot run ${String(opts.language)} code: only Python, JavaScript and HTML run here.`;
+      return Promise.resolve(result);
+    }
+    const runId = randomId();
+    const nonce = randomId();
+    const started = performance.now();
+    return new Promise((resolve) => {
+      let done = false;
+      let watchdog = null;
+      const finish = () => {
+        done = true;
+        clearTimeout(watchdog);
+        active.delete(runId);
+        result.totalMs = performance.now() - started;
+        resolve(result);
+      };
+      const stopRun = () => {
+        if (done || !runner) return;
+        runner.ready.then((win) => win.postMessage({ type: "stop", runId }, "*"));
+      };
+      if (opts.signal) {
+        if (opts.signal.aborted) {
+          result.stopped = true;
+          result.error = "Stopped before it started.";
+          finish();
+          return;
+        }
+        opts.signal.addEventListener("abort", stopRun, { once: true });
+      }
+      active.set(runId, {
+        nonce,
+        onEvent(ev) {
+          if (done) return;
+          if (ev.kind === "phase") {
+            notify({ type: "phase", phase: String(ev.phase), packages: Array.isArray(ev.packages) ? ev.packages.map(String) : [] });
+          } else if (ev.kind === "output" && Array.isArray(ev.chunks)) {
+            for (const chunk of ev.chunks) {
+              if (!Array.isArray(chunk) || typeof chunk[1] !== "string") continue;
+              const [kind, text] = chunk;
+              if (kind === "stdout" || kind === "stderr") {
+                result[kind] += text;
+                notify({ type: kind, text });
+              } else if (kind === "image" && PNG.test(text)) {
+                const url = "data:image/png;base64," + text;
+                result.images.push(url);
+                notify({ type: "image", url });
+              }
+            }
+          } else if (ev.kind === "notice") {
+            result.notices.push(String(ev.text));
+            notify({ type: "notice", text: String(ev.text) });
+          } else if (ev.kind === "done") {
+            result.durationMs = Number(ev.durationMs) || 0;
+            result.timedOut = Boolean(ev.timedOut);
+            result.stopped = Boolean(ev.stopped);
+            const res = ev.result && typeof ev.result === "object" ? ev.result : {};
+            if (result.timedOut) {
+              result.error = `TimeoutError: stopped at the time limit of ${formatMs(timeoutMs)}.`;
+            } else if (result.stopped) {
+              result.error = "Stopped.";
+            } else {
+              result.ok = res.ok === true;
+              result.error = result.ok ? null : errorText(res.error) || "The run failed.";
+              if (res.exitCode !== undefined && res.exitCode !== null) result.exitCode = Number(res.exitCode);
+              if (res.check && typeof res.check === "object") {
+                result.check = { status: String(res.check.status), detail: String(res.check.detail || "") };
+              }
+            }
+            if (ev.boot && typeof ev.boot === "object") {
+              result.boot = {};
+              for (const [k, v] of Object.entries(ev.boot)) result.boot[String(k)] = Number(v);
+            }
+            if (ev.unavailable && typeof ev.unavailable === "object") {
+              result.unavailablePackages = Object.keys(ev.unavailable).map(String);
+            }
+            notify({ type: "done", result });
+            finish();
+          }
+        },
+      });
+      // The runner enforces the limits; this only catches a runner that stopped answering.
+      watchdog = setTimeout(() => {
+        if (done) return;
+        result.error = "The code runner stopped answering.";
+        finish();
+      }, timeoutMs + 180000);
+      getRunner().then(
+        (win) => {
+          if (done) return;
+          if (opts.signal && opts.signal.aborted) {
+            result.stopped = true;
+            result.error = "Stopped.";
+            finish();
+            return;
+          }
+          win.postMessage(
+            {
+              type: "run",
+              runId,
+              nonce,
+              language,
+              code,
+              tests: opts.tests == null ? "" : String(opts.tests),
+              mode: opts.mode === "check" ? "check" : "run",
+              pristine: Boolean(opts.pristine),
+              timeoutMs,
+            },
+            "*",
+          );
+        },
+        (err) => {
+          if (done) return;
+          result.error = String(err && err.message ? err.message : err);
+          finish();
+        },
+      );
+    });
+  }
+
+  function runHtml(code, opts, notify) {
+    const started = performance.now();
+    const frame = document.createElement("iframe");
+    frame.setAttribute("sandbox", "allow-scripts");
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    frame.className = "seedui-preview-frame";
+    frame.title = "HTML preview (sandboxed)";
+    let container = opts.container;
+    if (!(container instanceof Element)) {
+      container = document.createElement("div");
+      container.className = "seedui-preview-holder";
+      document.body.appendChild(container);
+    }
+    return new Promise((resolve) => {
+      let loads = 0;
+      const result = { ok: true, stdout: "", stderr: "", error: null, timedOut: false, stopped: false, durationMs: 0, images: [], language: "html", frame };
+      const finish = () => {
+        result.durationMs = performance.now() - started;
+        result.totalMs = result.durationMs;
+        notify({ type: "done", result });
+        resolve(result);
+      };
+      let fallback = null;
+      frame.addEventListener("load", () => {
+        loads += 1;
+        if (loads === 1) {
+          frame.contentWindow.postMessage({ type: "seedui-preview", html: code }, "*");
+          fallback = setTimeout(finish, 1000); // if the written document never reports "load"
+        } else if (loads === 2) {
+          clearTimeout(fallback);
+          finish();
+        }
+      });
+      if (opts.signal) opts.signal.addEventListener("abort", () => frame.remove(), { once: true });
+      frame.src = prefix + "preview.html";
+      container.appendChild(frame);
+    });
+  }
+
+  // ---- output panels ---------------------------------------------------------------
+  function formatMs(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  const STATUS = {
+    starting: "Starting Python…",
+    queued: "Starting…",
+    packages: "Loading packages…",
+    running: "Running…",
+  };
+
+  function panelFor(block) {
+    let panel = block.nextElementSibling;
+    if (!panel || !panel.classList.contains("seedui-output")) {
+      panel = el("div", "seedui-output");
+      panel.setAttribute("role", "region");
+      panel.setAttribute("aria-label", "Run output");
+      block.insertAdjacentElement("afterend", panel);
+    }
+    return panel;
+  }
+
+  function runBlock(block) {
+    const language = LANGS[(block.getAttribute("data-lang") || "").toLowerCase()];
+    const pre = block.querySelector(".highlight pre") || block.querySelector("pre");
+    if (!language || !pre) return null;
+    const code = pre.textContent;
+    const panel = panelFor(block);
+    if (panel.seeduiController) panel.seeduiController.abort();
+    const controller = new AbortController();
+    panel.seeduiController = controller;
+    panel.replaceChildren();
+    panel.setAttribute("data-state", "running");
+    const bar = el("div", "seedui-output-bar");
+    const status = el("span", "seedui-status", language === "html" ? "Rendering…" : "Starting…");
+    status.setAttribute("aria-live", "polite");
+    const duration = el("span", "seedui-duration", "");
+    const stop = el("button", "seedui-stop", "Stop");
+    stop.type = "button";
+    const close = el("button", "seedui-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close output");
+    bar.append(status, duration, stop, close);
+    const stream = el("div", "seedui-stream");
+    const error = el("pre", "seedui-error");
+    error.hidden = true;
+    panel.append(bar, stream, error);
+    let preview = null;
+    if (language === "html") {
+      preview = el("div", "seedui-preview");
+      panel.append(preview);
+    }
+    let lastKind = null;
+    let lastText = null;
+    const onEvent = (ev) => {
+      if (panel.seeduiController !== controller) return;
+      if (ev.type === "phase") {
+        let text = STATUS[ev.phase] || "Running…";
+        if (ev.phase === "packages" && ev.packages.length) text = `Loading ${ev.packages.join(", ")}…`;
+        status.textContent = text;
+      } else if (ev.type === "stdout" || ev.type === "stderr") {
+        if (lastKind === ev.type && lastText) {
+          lastText.appendData(ev.text);
+        } else {
+          const span = el("span", `seedui-${ev.type}`);
+          lastText = document.createTextNode(ev.text);
+          span.append(lastText);
+          stream.append(span);
+          lastKind = ev.type;
+        }
+      } else if (ev.type === "image") {
+        const img = el("img", "seedui-image");
+        img.alt = "matplotlib figure";
+        img.src = ev.url;
+        stream.append(img);
+        lastKind = null;
+      } else if (ev.type === "notice") {
+        stream.append(el("div", "seedui-notice", ev.text));
+        lastKind = null;
+      }
+    };
+    run({ language, code, timeoutMs: config.timeoutMs, signal: controller.signal, onEvent, container: preview }).then((res) => {
+      if (panel.seeduiController !== controller) return;
+      panel.seeduiController = null;
+      const state = res.timedOut ? "timeout" : res.stopped ? "stopped" : res.ok ? "ok" : "error";
+      panel.setAttribute("data-state", state);
+      status.textContent =
+        language === "html"
+          ? res.stopped ? "Preview removed" : "Preview (sandboxed, no network)"
+          : { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
+      let when = formatMs(res.durationMs);
+      const startup = (res.totalMs || 0) - res.durationMs;
+      if (language === "python" && startup > 300) when += ` (+${formatMs(startup)} to start)`;
+      duration.textContent = when;
+      if (language !== "html") stop.disabled = true;
+      if (res.error) {
+        error.textContent = res.error;
+        error.hidden = false;
+      }
+      if (language !== "html" && !stream.childNodes.length && !res.error) {
+        stream.append(el("div", "seedui-notice", "(no output)"));
+      }
+    });
+    return panel;
+  }
+
+  // ---- copy ---------------------------------------------------------------------------
+  function copyText(text) {
+    const fallback = () => {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.left = "-9999px";
+      document.body.appendChild(area);
+      area.select();
+      let ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (err) {
+        ok = false;
+      }
+      area.remove();
+      return ok;
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(() => true, () => fallback());
+    }
+    return Promise.resolve(fallback());
+  }
+
+  // ---- execution-checked comparison ------------------------------------------------------
+  function laneAnswers() {
+    const lanes = new Map();
+    for (const lane of document.querySelectorAll("[data-seedui-lane]")) {
+      const name = lane.getAttribute("data-seedui-lane");
+      const blocks = Array.from(lane.querySelectorAll(".seedui-code")).filter(
+        (b) => LANGS[(b.getAttribute("data-lang") || "").toLowerCase()] === "python",
+      );
+      const last = blocks[blocks.length - 1];
+      const pre = last ? last.querySelector(".highlight pre") || last.querySelector("pre") : null;
+      lanes.set(name, pre ? pre.textContent : null);
+    }
+    return lanes;
+  }
+
+  function laneResult(res) {
+    const durationMs = Math.round(res.durationMs || 0);
+    if (res.timedOut) return { status: "timeout", detail: res.error, durationMs };
+    if (res.check) return { status: res.check.status, detail: res.check.detail, durationMs };
+    return { status: "error", detail: res.error || "The run failed.", durationMs };
+  }
+
+  async function checkLanes(testCode, timeoutMs) {
+    const tests = String(testCode == null ? "" : testCode);
+    const lanes = laneAnswers();
+    const target = document.getElementById("seedui-check-results");
+    const results = {};
+    for (const name of lanes.keys()) results[name] = { status: "running", detail: "", durationMs: 0 };
+    if (target) renderCheckResults(target, results);
+    await Promise.all(
+      Array.from(lanes, async ([name, code]) => {
+        if (code === null || !code.trim()) {
+          results[name] = { status: "error", detail: "This answer has no Python code block to run.", durationMs: 0 };
+        } else if (!tests.trim()) {
+          results[name] = { status: "error", detail: "There is no test code: write asserts or test_* functions.", durationMs: 0 };
+        } else {
+          const res = await run({ language: "python", code, tests, mode: "check", pristine: true, timeoutMs });
+          results[name] = laneResult(res);
+        }
+        if (target) renderCheckResults(target, results);
+      }),
+    );
+    return results;
+  }
+
+  function renderCheckResults(target, results) {
+    const table = el("table", "seedui-check-table");
+    const head = el("tr");
+    for (const title of ["Lane", "Result", "Time", "Detail"]) head.append(el("th", "", title));
+    table.append(head);
+    for (const [lane, r] of Object.entries(results)) {
+      const row = el("tr", "seedui-check-row");
+      row.setAttribute("data-lane", lane);
+      row.setAttribute("data-status", r.status);
+      const badge = el("span", `seedui-badge seedui-badge-${r.status}`, r.status);
+      const cell = el("td");
+      cell.append(badge);
+      const detail = el("td");
+      detail.append(el("pre", "seedui-check-detail", r.detail || ""));
+      row.append(el("td", "seedui-check-lane", lane), cell, el("td", "", r.status === "running" ? "" : formatMs(r.durationMs)), detail);
+      table.append(row);
+    }
+    target.replaceChildren(table);
+  }
+
+  // ---- delegated handlers (Gradio re-renders HTML, so nothing binds to blocks) --------------
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    const button = target.closest(".seedui-run, .seedui-copy, .seedui-stop, .seedui-close");
+    if (!button) return;
+    if (button.classList.contains("seedui-run")) {
+      const block = button.closest(".seedui-code");
+      if (block) runBlock(block);
+    } else if (button.classList.contains("seedui-copy")) {
+      const block = button.closest(".seedui-code");
+      const pre = block && (block.querySelector(".highlight pre") || block.querySelector("pre"));
+      if (!pre) return;
+      copyText(pre.textContent).then((ok) => {
+        button.textContent = ok ? "Copied" : "Copy failed";
+        setTimeout(() => {
+          button.textContent = "Copy";
+        }, 1500);
+      });
+    } else {
+      const panel = button.closest(".seedui-output");
+      if (!panel) return;
+      if (panel.seeduiController) panel.seeduiController.abort();
+      if (button.classList.contains("seedui-close")) panel.remove();
+    }
+  });
+
+  let warmed = false;
+  const prewarm = (event) => {
+    if (warmed || !(event.target instanceof Element)) return;
+    const block = event.target.closest(".seedui-run") && event.target.closest(".seedui-code");
+    if (!block && !event.target.closest("[data-seedui-check]")) return;
+    const language = block ? LANGS[(block.getAttribute("data-lang") || "").toLowerCase()] : "python";
+    if (language === "python") {
+      warmed = true;
+      warm();
+    } else if (language === "javascript") {
+      getRunner();
+    }
+  };
+  if (config.prewarm === "hover") {
+    document.addEventListener("pointerover", prewarm, { passive: true });
+    document.addEventListener("focusin", prewarm);
+  } else if (config.prewarm === "load") {
+    const start = () => {
+      warmed = true;
+      warm();
+    };
+    if (document.readyState === "complete") start();
+    else window.addEventListener("load", start, { once: true });
+  }
+
+  window.seedui = Object.freeze({
+    __installed: true,
+    version: String(config.version || ""),
+    config: Object.freeze(Object.assign({}, config)),
+    stats,
+    run,
+    checkLanes,
+    warm,
+    runBlock,
+    renderCheckResults,
+  });
+})();
