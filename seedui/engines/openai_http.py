@@ -17,6 +17,7 @@ The engine talks to a fixed URL (a remote lane) or to a supervised
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import weakref
 from collections.abc import AsyncIterator
@@ -30,6 +31,8 @@ from seedui.errors import EngineError
 
 if TYPE_CHECKING:
     from seedui.engines.vllm_process import VllmServer
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
 CHECK_TIMEOUT_S = 10.0  # start-up check of /v1/models
@@ -93,11 +96,14 @@ class OpenAIHttpEngine:
             self._api_key = self._read_api_key()
         except EngineError as exc:
             self._status = EngineStatus("failed", str(exc))
+            log.warning("%s", exc)
             return
         if self.server is not None:
             await self.server.start()
             return
         self._status = await self.check_remote()
+        if self._status.state == "failed":
+            log.warning("lane %s: %s", self.lane.display_name, self._status.detail)
 
     def _read_api_key(self) -> str:
         env = self.lane.api_key_env

