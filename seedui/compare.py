@@ -172,8 +172,11 @@ async def fan_out(
             if pause > 0 and not all_done:
                 await asyncio.sleep(pause)
             last_sent = time.perf_counter()
+            # Decide "finished" before the snapshot: a lane that ends while the consumer holds this
+            # snapshot must still get one more, or its last text and finish reason are lost.
+            all_done = all(t.done() for t in tasks)
             yield {name: run.snapshot() for name, run in runs.items()}
-            if all(t.done() for t in tasks):
+            if all_done:
                 return
     finally:
         for task in tasks:
