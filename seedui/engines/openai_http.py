@@ -17,6 +17,7 @@ The engine talks to a fixed URL (a remote lane) or to a supervised
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import weakref
@@ -212,6 +213,14 @@ class OpenAIHttpEngine:
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         self._require_ready()
+        # Sleep mode: wake this lane's server (others wait); else a no-op.
+        lease = self.server.lease() if self.server is not None else contextlib.nullcontext()
+        async with lease, contextlib.aclosing(self._stream(request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        """One request's stream; closing it closes the HTTP response, so the server stops generating."""
         kwargs = self.request_kwargs(request)
         client = self._client()
         chat = request.messages is not None
@@ -243,7 +252,7 @@ class OpenAIHttpEngine:
                     completion_tokens += 1
                 if choice.finish_reason is not None:
                     finish = _finish(choice.finish_reason)
-                if text or reasoning or usage is not None:
+                if text or reasoning:  # usage alone waits for the next text: no empty updates downstream
                     yield Chunk(text, reasoning, prompt_tokens, completion_tokens)
         except openai.APIError as exc:
             raise EngineError(self._describe(exc, "streaming", mid_stream=True)) from None

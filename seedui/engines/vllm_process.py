@@ -11,6 +11,13 @@ core and workers), which is signalled as a whole: SIGTERM, then SIGKILL after a
 grace period. `close()` does this; an `atexit` hook and SIGTERM/SIGHUP handlers
 are the backup, and on Linux the server also gets SIGTERM if this process dies.
 
+Sleep mode (for a GPU too small for all lanes at once, e.g. 24 GB): servers
+whose extra flags include `--enable-sleep-mode` form one swap group, of which
+only one is awake at a time. A request for a sleeping server waits until the
+awake one has no requests in flight, puts it to sleep (level 1: weights to
+CPU RAM, KV cache dropped) and wakes its own (`/sleep`, `/wake_up`; the
+supervisor sets VLLM_SERVER_DEV_MODE=1 for them, which those routes need).
+
 The command is configurable (`vllm_command`): `vllm serve` (model positional),
 or e.g. `/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server` or a
 `docker run ... vllm/vllm-openai` prefix (model given with `--model`).
@@ -39,7 +46,7 @@ import httpx
 
 from seedui.config import AppConfig, LaneConfig, VllmOptions
 from seedui.engines.base import EngineStatus
-from seedui.errors import ConfigError
+from seedui.errors import ConfigError, EngineError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,9 @@ STABLE_AFTER_S = 300.0  # up this long after a restart: the back-off starts agai
 LOG_TAIL_LINES = 20
 LOG_TAIL_BYTES = 16_384
 HOST = "127.0.0.1"
+SLEEP_FLAG = "--enable-sleep-mode"
+SLEEP_LEVEL = 1
+SWAP_TIMEOUT_S = 300.0  # sleeping or waking an 8B model moves ~16 GB over PCIe: seconds, not minutes
 
 
 # --- process groups: the no-orphans backup ---------------------------------------
@@ -241,12 +251,15 @@ class VllmServer:
         max_restarts: int = MAX_RESTARTS,
         stop_grace_s: float = STOP_GRACE_S,
         on_state: Callable[[VllmServer], None] | None = None,
+        swap: SwapGroup | None = None,
     ) -> None:
         self.spec = spec
+        self.swap = swap
+        self.asleep = False
         self.command = tuple(command)
         self.cache_dir = cache_dir
         self.startup_timeout_s = startup_timeout_s
-        self.env = env
+        self.env = {**(env or {}), "VLLM_SERVER_DEV_MODE": "1"} if swap is not None else env
         self.max_restarts = max_restarts
         self.stop_grace_s = stop_grace_s
         self.on_state = on_state
@@ -277,6 +290,8 @@ class VllmServer:
     def status(self) -> EngineStatus:
         tail = read_log_tail(self.log_path) if self._state != "ready" else []
         detail = self._detail
+        if self._state == "ready" and self.asleep:
+            detail = f"{detail}; asleep (sleep mode): it wakes when a request comes, after the awake lane is idle"
         if self._state == "starting" and self.proc is not None:
             detail = f"{detail} ({time.monotonic() - self._since:.0f} s)"
             if tail:
@@ -294,6 +309,8 @@ class VllmServer:
     async def start(self) -> None:
         """Start supervising (once) and wait until the server is ready or has failed. Never raises."""
         if self._task is None:
+            if self.swap is not None:
+                self.swap.home = self.swap.home or asyncio.get_running_loop()
             self._settled = asyncio.Event()
             self._task = asyncio.create_task(self._supervise(), name=f"vllm-{self.spec.served_name}")
         assert self._settled is not None
@@ -319,6 +336,8 @@ class VllmServer:
                 up_since = time.monotonic()
                 why = f"vLLM exited (code {await self._wait_exit()})"
                 await self._stop_process()  # the engine core and workers may outlive the API process
+                if self.swap is not None:
+                    self.swap.gone(self)
                 if self._closing:
                     return
                 if time.monotonic() - up_since > STABLE_AFTER_S:
@@ -359,13 +378,22 @@ class VllmServer:
                 return False
             if not port_is_free(self.port):
                 self.port = free_port()
+            if self.swap is not None:
+                try:
+                    await self.swap.make_room(self)  # the awake server goes to sleep first: its memory is needed
+                except EngineError as exc:
+                    self._set("failed", f"cannot make room on the GPU: {exc}")
+                    return False
             argv = server_argv(self.command, path, self.spec.served_name, self.port, self.spec.options)
             try:
                 self._spawn(argv)
             except OSError as exc:
                 self._set("failed", f"cannot run {' '.join(self.command)!r}: {exc}; set vllm_command to a working one")
                 return False
-            return await self._wait_healthy()
+            ok = await self._wait_healthy()
+            if ok and self.swap is not None:
+                self.swap.started(self)
+            return ok
 
     def _spawn(self, argv: list[str]) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -419,6 +447,32 @@ class VllmServer:
             await asyncio.sleep(EXIT_POLL_S)
         return code
 
+    # --- sleep mode --------------------------------------------------------------
+
+    def lease(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the GPU for one request: a no-op unless this server is in a swap group."""
+        return self.swap.lease(self) if self.swap is not None else contextlib.nullcontext()
+
+    async def sleep(self) -> None:
+        await self._post(f"/sleep?level={SLEEP_LEVEL}")
+        self.asleep = True
+        log.info("vLLM %s is asleep", self.spec.served_name)
+
+    async def wake(self) -> None:
+        await self._post("/wake_up")
+        self.asleep = False
+        log.info("vLLM %s is awake", self.spec.served_name)
+
+    async def _post(self, path: str) -> None:
+        try:
+            async with httpx.AsyncClient(timeout=SWAP_TIMEOUT_S) as client:
+                resp = await client.post(f"{self.root_url}{path}")
+        except httpx.HTTPError as exc:
+            raise EngineError(f"vLLM for {self.spec.model}: {path} failed: {exc or type(exc).__name__}") from None
+        if resp.status_code != 200:
+            hint = " (is sleep mode enabled, and is this vLLM new enough?)" if resp.status_code == 404 else ""
+            raise EngineError(f"vLLM for {self.spec.model}: {path} answered {resp.status_code}{hint}")
+
     async def _stop_process(self) -> None:
         """SIGTERM the whole process group, SIGKILL what is left after the grace period."""
         proc, self.proc = self.proc, None
@@ -455,6 +509,7 @@ class VllmSupervisor:
         # Servers start one after another: vLLM sizes its KV cache from the GPU
         # memory free while it profiles, which a server starting beside it skews.
         self._start_lock = asyncio.Lock()
+        self.swap = SwapGroup()
 
     def server_for(self, lane_name: str, lane: LaneConfig) -> VllmServer:
         served = lane.served_model_name or lane.model
@@ -475,6 +530,7 @@ class VllmSupervisor:
             startup_timeout_s=self.config.vllm_startup_timeout_s,
             start_lock=self._start_lock,
             env=self.env,
+            swap=self.swap if SLEEP_FLAG in lane.vllm.extra_args else None,
         )
         self.servers[lane.model] = server
         self._lanes[lane.model] = lane_name
@@ -482,3 +538,69 @@ class VllmSupervisor:
 
     async def close(self) -> None:
         await asyncio.gather(*(server.close() for server in self.servers.values()))
+
+
+class SwapGroup:
+    """Servers in sleep mode that take turns on one GPU: at most one awake.
+
+    All its state lives on one event loop (`home`, where the servers are
+    supervised); requests streamed on another loop (Gradio's) hop over.
+    """
+
+    def __init__(self) -> None:
+        self.home: asyncio.AbstractEventLoop | None = None
+        self.awake: VllmServer | None = None
+        self.users = 0
+        self._cond: asyncio.Condition | None = None
+
+    @property
+    def cond(self) -> asyncio.Condition:
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    @contextlib.asynccontextmanager
+    async def lease(self, server: VllmServer) -> Any:
+        await self._at_home(self._acquire(server))
+        try:
+            yield
+        finally:
+            await self._at_home(self._release())
+
+    async def _at_home(self, coro: Any) -> Any:
+        here = asyncio.get_running_loop()
+        if self.home is None or self.home is here:
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.home))
+
+    async def _acquire(self, server: VllmServer) -> None:
+        async with self.cond:
+            await self.cond.wait_for(lambda: self.awake is server or self.users == 0)
+            if self.awake is not server:
+                if self.awake is not None:
+                    await self.awake.sleep()
+                    self.awake = None
+                await server.wake()
+                self.awake = server
+            self.users += 1
+
+    async def _release(self) -> None:
+        async with self.cond:
+            self.users -= 1
+            self.cond.notify_all()
+
+    async def make_room(self, server: VllmServer) -> None:
+        """Before `server` (re)starts: wait for requests in flight, then put the awake one to sleep."""
+        async with self.cond:
+            await self.cond.wait_for(lambda: self.users == 0)
+            if self.awake is not None and self.awake is not server:
+                await self.awake.sleep()
+                self.awake = None
+
+    def started(self, server: VllmServer) -> None:
+        server.asleep = False
+        self.awake = server
+
+    def gone(self, server: VllmServer) -> None:
+        if self.awake is server:
+            self.awake = None

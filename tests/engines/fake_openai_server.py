@@ -81,6 +81,16 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.record(self, body)
+        if self.path.startswith(("/sleep", "/wake_up")):
+            if not self.server.dev_mode:  # as in vLLM: these routes exist only with VLLM_SERVER_DEV_MODE=1
+                self._json(404, {"detail": "Not Found"})
+                return
+            self.server.sleeping = self.path.startswith("/sleep")
+            self._json(200, {"status": "sleeping" if self.server.sleeping else "awake"})
+            return
+        if self.server.sleeping and self.path.startswith("/v1/"):
+            self._json(500, {"error": {"message": "the engine is asleep", "code": 500}})
+            return
         plan = self.server.plan
         if plan.get("hang_s"):
             time.sleep(plan["hang_s"])
@@ -135,6 +145,9 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.models = list(models)
         self.tokenize = tokenize
         self.plan: dict[str, Any] = {}
+        self.sleeping = False
+        dev = os.environ.get("VLLM_SERVER_DEV_MODE") == "1" and not os.environ.get("FAKE_OLD_VLLM")
+        self.dev_mode = dev or __name__ != "__main__"
         self.requests: list[dict[str, Any]] = []
         self.disconnected = threading.Event()
 
@@ -188,6 +201,7 @@ def main() -> None:
         print(f"fake server: child {child.pid}", flush=True)
     time.sleep(float(os.environ.get("FAKE_STARTUP_S", "0")))
     httpd = FakeHTTPServer(args.port, models=(args.served_model_name or args.model or args.positional[-1],))
+    httpd.plan = json.loads(os.environ.get("FAKE_PLAN", "{}"))
     print("fake server: ready", flush=True)
     httpd.serve_forever()
 

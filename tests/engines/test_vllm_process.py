@@ -9,6 +9,7 @@ supervisor runs a real vLLM server in `tests/vllm/`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -240,4 +241,69 @@ def test_restarts_are_bounded(tmp_path, loop, monkeypatch):
     os.kill(server.proc.pid, signal.SIGKILL)
     wait_for(lambda: server.status.state == "failed", 5, "giving up")
     assert "gave up after 0 restarts" in server.status.detail
+    loop.run(es.close())
+
+
+# --- sleep mode (a GPU too small for all lanes at once) ---------------------------------
+
+
+def sleepy(tmp_path: Path):
+    flags = ["--enable-sleep-mode"]
+    return config(
+        tmp_path,
+        **{
+            "lanes.base": None,
+            "lanes.instruct.model": "org/A",
+            "lanes.reasoning.model": "org/B",
+            "lanes.instruct.vllm.extra_args": flags,
+            "lanes.reasoning.vllm.extra_args": flags,
+        },
+    )
+
+
+def test_sleep_mode_servers_take_turns_one_awake_at_a_time(tmp_path, loop, monkeypatch):
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({"words": [f"w{i} " for i in range(10)], "delay_s": 0.05}))
+    es = build_engines(sleepy(tmp_path))
+    a, b = es.engines["instruct"].server, es.engines["reasoning"].server
+    assert a.swap is b.swap is es.resources[0].swap
+    loop.run(es.start())
+    assert a.status.state == b.status.state == "ready"
+    awake, asleep = (a, b) if a.swap.awake is a else (b, a)
+    assert not awake.asleep and asleep.asleep, "the first server slept so the second could start"
+    assert "asleep (sleep mode)" in asleep.status.detail
+    lane_of = {a: "instruct", b: "reasoning"}
+
+    # A request for the sleeping server wakes it and puts the other to sleep.
+    text = "".join(c.text for c in loop.run(collect(es.engines[lane_of[asleep]])))
+    assert text.startswith("w0 w1")
+    assert a.swap.awake is asleep and not asleep.asleep and awake.asleep
+
+    # Both lanes at once: the second waits until the first is done, then the GPU changes hands.
+    async def both():
+        marks = {}
+
+        async def run(lane):
+            async for _ in es.engines[lane].stream(request()):
+                marks.setdefault(lane, [time.monotonic()]).append(time.monotonic())
+
+        await asyncio.gather(run(lane_of[awake]), run(lane_of[asleep]))
+        return marks
+
+    marks = loop.run(both())
+    first, second = sorted(marks.values(), key=lambda m: m[0])
+    assert second[0] >= first[-1], "the two servers streamed at the same time"
+    assert a.swap.users == 0
+    loop.run(es.close())
+
+
+def test_sleep_mode_without_the_sleep_routes_fails_the_lane_clearly(tmp_path, loop, monkeypatch):
+    monkeypatch.setenv("FAKE_OLD_VLLM", "1")  # /sleep and /wake_up answer 404
+    es = build_engines(sleepy(tmp_path))
+    loop.run(es.start())
+    a, b = es.engines["instruct"].server, es.engines["reasoning"].server
+    assert a.env["VLLM_SERVER_DEV_MODE"] == "1"  # the supervisor asks for the routes
+    states = sorted([a.status.state, b.status.state])
+    assert states == ["failed", "ready"]
+    failed = a if a.status.state == "failed" else b
+    assert "/sleep?level=1 answered 404 (is sleep mode enabled" in failed.status.detail
     loop.run(es.close())
