@@ -85,7 +85,7 @@ class OpenAIHttpEngine:
 
     @property
     def name(self) -> str:
-        return f"vLLM @ {self.root_url}" if self.server is not None else f"openai @ {self.base_url}"
+        return f"vLLM @ {self.root_url}" if self.is_vllm else f"openai @ {self.base_url}"
 
     @property
     def status(self) -> EngineStatus:

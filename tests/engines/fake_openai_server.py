@@ -56,6 +56,7 @@ def sse_chunks(body: dict[str, Any], words: list[str], usage: bool, finish: str 
 class Handler(BaseHTTPRequestHandler):
     server: FakeHTTPServer
     protocol_version = "HTTP/1.1"  # chunked streams, as uvicorn sends them: a cut stream is detectable
+    disable_nagle_algorithm = True  # small writes go out at once, as from uvicorn
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
@@ -150,6 +151,10 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.dev_mode = dev or __name__ != "__main__"
         self.requests: list[dict[str, Any]] = []
         self.disconnected = threading.Event()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up is no error here
+            super().handle_error(request, client_address)
 
     def record(self, handler: Handler, body: Any) -> None:
         self.requests.append(

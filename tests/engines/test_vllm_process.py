@@ -152,6 +152,12 @@ def test_openai_http_without_url_is_a_config_error(tmp_path):
 def test_a_lane_with_base_url_uses_the_remote_server_and_starts_nothing(tmp_path):
     es = build_engines(one_lane(tmp_path, **{"lanes.instruct.base_url": "http://gpu-box:8000/v1"}))
     assert es.resources == []
+    assert es.engines["instruct"].name == "vLLM @ http://gpu-box:8000"  # engine: vllm, run elsewhere
+    es = build_engines(
+        one_lane(
+            tmp_path, **{"lanes.instruct.base_url": "http://gpu-box:8000/v1", "lanes.instruct.engine": "openai_http"}
+        )
+    )
     assert es.engines["instruct"].name == "openai @ http://gpu-box:8000/v1"
 
 
