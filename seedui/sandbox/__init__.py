@@ -99,9 +99,11 @@ PYODIDE_FILES: dict[str, str] = {
     "pyodide-lock.json": "application/json",
     "package.json": "application/json",
 }
-# Optional: a gzipped memory snapshot of a started interpreter, built by the fetch
-# script with Node.js; served as "snapshot.bin" with Content-Encoding: gzip.
+# Optional: a gzipped memory snapshot of a started interpreter, made in headless
+# Chromium by the fetch script (seedui.sandbox.snapshot); served as "snapshot.bin"
+# with Content-Encoding: gzip. The JSON beside it says how it was made.
 SNAPSHOT_FILE = "snapshot.bin.gz"
+SNAPSHOT_META = "snapshot.json"
 
 SANDBOX_PREFIX = "/seedui/sandbox/"
 PYODIDE_PREFIX = f"/seedui/pyodide/v{PYODIDE_VERSION}/"
@@ -133,6 +135,19 @@ def local_pyodide(pyodide_dir: Path | str | None) -> Path | None:
     return folder
 
 
+def _snapshot_jspi(local_dir: Path | None) -> bool | None:
+    """Whether the local snapshot was made with stack switching; None if there is no usable one."""
+    if local_dir is None or not (local_dir / SNAPSHOT_FILE).is_file():
+        return None
+    try:
+        meta = json.loads((local_dir / SNAPSHOT_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("pyodide") != PYODIDE_VERSION or not isinstance(meta.get("jspi"), bool):
+        return None
+    return meta["jspi"]
+
+
 def cdn_base(cdn_url: str) -> str:
     """The CDN template with ``{version}`` filled in, checked to be safe inside a CSP."""
     url = cdn_url.replace("{version}", PYODIDE_VERSION)
@@ -154,7 +169,7 @@ class _Settings:
     load_timeout_s: float
     packages: tuple[str, ...]
     max_output_chars: int
-    snapshot: bool = False  # serve local_dir/SNAPSHOT_FILE
+    snapshot_jspi: bool | None = None  # None: no snapshot served; else the maker's stack-switching support
 
 
 def _csp(directives: Mapping[str, Iterable[str]]) -> str:
@@ -238,7 +253,9 @@ def _runner_config(settings: _Settings) -> dict[str, Any]:
         # Relative to runner.html: the browser resolves them against the URL it really used.
         "indexURL": f"../pyodide/v{PYODIDE_VERSION}/" if settings.local_dir else settings.cdn,
         "local": settings.local_dir is not None,
-        "snapshotURL": f"../pyodide/v{PYODIDE_VERSION}/snapshot.bin" if settings.snapshot else None,
+        "snapshot": None
+        if settings.snapshot_jspi is None
+        else {"url": f"../pyodide/v{PYODIDE_VERSION}/snapshot.bin", "jspi": settings.snapshot_jspi},
         "cdnUrl": settings.cdn,
         "packages": list(settings.packages),
         "timeoutMs": round(settings.timeout_s * 1000),
@@ -290,7 +307,7 @@ def _routes(settings: _Settings) -> list[BaseRoute]:
                 # The folder name carries the version, so a file never changes.
                 "Cache-Control": "public, max-age=31536000, immutable",
             }
-            if name == "snapshot.bin" and settings.snapshot:
+            if name == "snapshot.bin" and settings.snapshot_jspi is not None:
                 headers["Content-Encoding"] = "gzip"
                 return FileResponse(local_dir / SNAPSHOT_FILE, media_type="application/octet-stream", headers=headers)
             if name not in PYODIDE_FILES:
@@ -339,7 +356,7 @@ def mount(
         load_timeout_s=load_timeout_s,
         packages=tuple(packages),
         max_output_chars=max_output_chars,
-        snapshot=bool(snapshot and local_dir is not None and (local_dir / SNAPSHOT_FILE).is_file()),
+        snapshot_jspi=_snapshot_jspi(local_dir) if snapshot else None,
     )
     # In front of everything: Gradio (or a mount at "/") must not shadow them.
     app.router.routes[0:0] = _routes(settings)

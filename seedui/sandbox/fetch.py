@@ -4,20 +4,19 @@
 
 Uses ``npm pack`` (Node.js/npm must be installed), checks the tarball against
 the integrity pinned in ``seedui.sandbox.PYODIDE_INTEGRITY`` and extracts only
-the files the browser needs (~13 MB). Then, with Node.js, it builds a memory
-snapshot of a freshly started interpreter (``snapshot.bin.gz``, ~6 MB) that
-lets browsers start Python in about a tenth of the time; without it they start
-normally. Without this copy the app still works online: browsers load the same
-Pyodide version from the CDN.
+the files the browser needs (~13 MB). Then, where Playwright and Chromium are
+installed, it builds a memory snapshot of a freshly started interpreter
+(``snapshot.bin.gz``, ~6 MB; see ``seedui.sandbox.snapshot``) that lets
+browsers start Python several times faster; without it they start normally.
+Without this copy the app still works online: browsers load the same Pyodide
+version from the CDN.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import gzip
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -34,8 +33,6 @@ from seedui.sandbox import (
     local_pyodide,
 )
 
-MAKE_SNAPSHOT = Path(__file__).with_name("make_snapshot.mjs")
-
 
 class FetchError(RuntimeError):
     pass
@@ -47,39 +44,13 @@ def _integrity(path: Path) -> str:
     return f"{algo}-{base64.b64encode(digest).decode()}"
 
 
-def build_snapshot(folder: Path) -> Path:
-    """Write ``folder/snapshot.bin.gz`` with Node.js; the environment it runs in is emptied first."""
-    node = shutil.which("node")
-    if node is None:
-        raise FetchError("node not found: browsers will start Pyodide without a snapshot")
-    raw = folder / "snapshot.bin.tmp"
-    try:
-        proc = subprocess.run(
-            [node, str(MAKE_SNAPSHOT), str(folder), str(raw)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-            cwd=folder,
-            timeout=300,
-        )
-        if proc.returncode != 0 or not raw.is_file():
-            raise FetchError(f"building the Pyodide snapshot failed: {proc.stderr.strip()[-2000:]}")
-        target = folder / SNAPSHOT_FILE
-        partial = folder / (SNAPSHOT_FILE + ".part")
-        with open(raw, "rb") as src, gzip.open(partial, "wb", compresslevel=6) as out:
-            shutil.copyfileobj(src, out)
-        partial.replace(target)
-        return target
-    finally:
-        raw.unlink(missing_ok=True)
-
-
 def _try_snapshot(folder: Path) -> None:
+    from seedui.sandbox import snapshot
+
     try:
-        build_snapshot(folder)
-    except (FetchError, OSError, subprocess.TimeoutExpired) as exc:
-        print(f"warning: {exc} (Python still works, it only starts slower)", file=sys.stderr)
+        snapshot.build(folder)
+    except (snapshot.SnapshotError, OSError) as exc:
+        print(f"note: no start-up snapshot ({exc}); Python still works, it only starts slower", file=sys.stderr)
 
 
 def fetch(dest: Path = VENDOR_PYODIDE_DIR, *, force: bool = False, snapshot: bool = True) -> Path:
@@ -130,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dest", type=Path, default=VENDOR_PYODIDE_DIR, help="target folder (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="fetch again even if a copy is there")
-    parser.add_argument("--no-snapshot", action="store_true", help="do not build the start-up snapshot (needs node)")
+    parser.add_argument("--no-snapshot", action="store_true", help="do not build the start-up snapshot")
     args = parser.parse_args(argv)
     try:
         path = fetch(args.dest, force=args.force, snapshot=not args.no_snapshot)

@@ -36,17 +36,29 @@ EXTERNAL_URL = os.environ.get("SEEDUI_SANDBOX_TEST_URL")
 LANES = {
     "base": (
         "Here is the function:\n",
-        "def add(a, b):\n    return a + b\n\n\nif __name__ == \"__main__\":\n    print(add(int(input()), 2))\n",
+        'def add(a, b):\n    return a + b\n\n\nif __name__ == "__main__":\n    print(add(int(input()), 2))\n',
     ),
-    "instruct": ("Sure! A first try:\n", "def add(a, b):\n    return a * b\n", "Better:\n", "def add(a, b):\n    return a - b\n"),
+    "instruct": (
+        "Sure! A first try:\n",
+        "def add(a, b):\n    return a * b\n",
+        "Better:\n",
+        "def add(a, b):\n    return a - b\n",
+    ),
     "reasoning": ("I would add the numbers with the plus operator.",),
 }
 
 BLOCKS = {
-    "py-hello": ("python", 'import sys\nprint("hello from python")\nprint("to stderr", file=sys.stderr)\nprint("after")\n'),
+    "py-hello": (
+        "python",
+        'import sys\nprint("hello from python")\nprint("to stderr", file=sys.stderr)\nprint("after")\n',
+    ),
     "js-hello": ("javascript", 'console.log("hello from js", 1 + 1);\nconsole.error("js error line");\n'),
     "py-loop": ("python", 'print("looping")\nwhile True:\n    pass\n'),
-    "py-html-text": ("python", 'print("<img src=x onerror=\\"window.__xss=1\\"><b>bold</b>")\nraise ValueError("<script>window.__xss=2</script>")\n'),
+    "py-html-text": (
+        "python",
+        'print("<img src=x onerror=\\"window.__xss=1\\"><b>bold</b>")\n'
+        'raise ValueError("<script>window.__xss=2</script>")\n',
+    ),
     "html-hello": ("html", "<h1>Preview</h1><script>document.body.append('script ran')</script>"),
     "other": ("other", "SELECT 1;"),
 }
@@ -197,7 +209,8 @@ def open_page(browser, url: str, wait_for: str = ".gradio-container"):
     page.wait_for_function("window.seedui && window.seedui.run")
     page.wait_for_selector(wait_for, state="attached")
     page.evaluate(
-        "() => { document.cookie = 'seedui_secret=cookie-s3cret; path=/'; localStorage.setItem('seedui_secret', 'storage-s3cret'); }"
+        "() => { document.cookie = 'seedui_secret=cookie-s3cret; path=/';"
+        " localStorage.setItem('seedui_secret', 'storage-s3cret'); }"
     )
     return page
 

@@ -131,7 +131,9 @@ def test_each_run_gets_a_fresh_namespace_on_a_warm_interpreter(shared_page):
 
 
 def test_asyncio_and_top_level_await(shared_page):
-    code = "import asyncio\nasync def main():\n    await asyncio.sleep(0.01)\n    return 7\nprint(asyncio.run(main()))\n"
+    code = (
+        "import asyncio\nasync def main():\n    await asyncio.sleep(0.01)\n    return 7\nprint(asyncio.run(main()))\n"
+    )
     assert run_code(shared_page, "python", code)["stdout"] == "7\n"
     tla = run_code(shared_page, "python", "import asyncio\nawait asyncio.sleep(0.01)\nprint('awaited')\n")
     assert tla["stdout"] == "awaited\n"
@@ -172,7 +174,10 @@ def test_output_is_escaped_never_html(page, sandbox_server):
 
 
 def test_endless_loop_is_killed_page_stays_responsive_next_run_works(page):
-    page.evaluate("window.__loop = window.seedui.run({language: 'python', code: 'print(1)\\nwhile True:\\n    pass', timeoutMs: 1500})")
+    page.evaluate(
+        "window.__loop = window.seedui.run("
+        "{language: 'python', code: 'print(1)\\nwhile True:\\n    pass', timeoutMs: 1500})"
+    )
     # While Python spins in its worker, the page still runs timers and answers.
     ticks = page.evaluate(
         """async () => {
@@ -196,7 +201,8 @@ def test_stop_button_kills_the_run(page, sandbox_server):
     needs_fixture_page(sandbox_server)
     page.click("#py-loop .seedui-run")
     page.wait_for_function(
-        "() => (document.querySelector('#py-loop + .seedui-output .seedui-stream')?.textContent || '').includes('looping')",
+        "() => (document.querySelector('#py-loop + .seedui-output .seedui-stream')?.textContent || '')"
+        ".includes('looping')",
         timeout=60_000,
     )
     assert panel_of(page, "py-loop").get_attribute("data-state") == "running"
@@ -216,7 +222,9 @@ def test_javascript_endless_loop_is_killed(shared_page):
 
 
 def test_javascript_console_and_errors(shared_page):
-    ok = run_code(shared_page, "javascript", "console.log('a', 1 + 1, {x: [1, 'b']}); console.error('oops'); console.log('c')")
+    ok = run_code(
+        shared_page, "javascript", "console.log('a', 1 + 1, {x: [1, 'b']}); console.error('oops'); console.log('c')"
+    )
     assert ok["ok"] is True
     assert ok["stdout"] == "a 2 { x: [ 1, 'b' ] }\nc\n"
     assert ok["stderr"] == "oops\n"
@@ -289,13 +297,16 @@ for i, url in enumerate(CANARIES):
         out["xhr%d" % i] = "blocked " + type(e).__name__
 # A forged result posted where the page might listen: the worker's global channel.
 js.postMessage(to_js({"type": "done", "result": {"ok": True}, "runId": "x"}, dict_converter=js.Object.fromEntries))
-js.postMessage(to_js({"type": "seedui-run-event", "event": {"kind": "output", "chunks": [["stdout", "FORGED"]]}}, dict_converter=js.Object.fromEntries))
+forged = {"type": "seedui-run-event", "event": {"kind": "output", "chunks": [["stdout", "FORGED"]]}}
+js.postMessage(to_js(forged, dict_converter=js.Object.fromEntries))
 print(json.dumps(out))
 """
 
 JS_ESCAPE = """
 const out = {};
-const attempt = (name, fn) => { try { out[name] = 'REACHED ' + String(fn()); } catch (e) { out[name] = 'blocked ' + e.name; } };
+const attempt = (name, fn) => {
+  try { out[name] = 'REACHED ' + String(fn()); } catch (e) { out[name] = 'blocked ' + e.name; }
+};
 attempt('cookie', () => document.cookie);
 attempt('localStorage', () => localStorage.getItem('seedui_secret'));
 attempt('parent', () => parent.document.body.append('PWNED'));
@@ -325,7 +336,9 @@ HTML_ESCAPE = """<!doctype html><html><body><h1>attack</h1>
 <form id="f" method="post" action="CANARY1"><input name="a" value="b"></form>
 <script>
 const out = {};
-const attempt = (name, fn) => { try { out[name] = 'REACHED ' + String(fn()); } catch (e) { out[name] = 'blocked ' + e.name; } };
+const attempt = (name, fn) => {
+  try { out[name] = 'REACHED ' + String(fn()); } catch (e) { out[name] = 'blocked ' + e.name; }
+};
 attempt('cookie', () => document.cookie);
 attempt('localStorage', () => localStorage.getItem('seedui_secret'));
 attempt('parentDocument', () => parent.document.body.append('PWNED'));
@@ -346,7 +359,9 @@ Promise.all(CANARIES.map((u) => fetch(u).then(() => 'REACHED', (e) => 'blocked '
 
 
 def assert_all_blocked(outcomes: dict) -> None:
-    reached = {name: value for name, value in outcomes.items() if "REACHED" in value and value != "REACHED posted to nobody"}
+    reached = {
+        name: value for name, value in outcomes.items() if "REACHED" in value and value != "REACHED posted to nobody"
+    }
     assert reached == {}, outcomes
 
 
@@ -384,7 +399,10 @@ def test_html_preview_script_cannot_reach_the_app(page, sandbox_server):
     needs_fixture_page(sandbox_server)
     canaries = sandbox_server.canary_urls()
     # A Python run in flight while the preview forges "done" messages for it.
-    page.evaluate("window.__slow = window.seedui.run({language: 'python', code: 'import time\\ntime.sleep(1.5)\\nprint(\"real\")'})")
+    page.evaluate(
+        "window.__slow = window.seedui.run("
+        "{language: 'python', code: 'import time\\ntime.sleep(1.5)\\nprint(\"real\")'})"
+    )
     before = app_state(page)
     attack = HTML_ESCAPE.replace("CANARY0", canaries[0]).replace("CANARY1", canaries[1])
     attack = attack.replace("window.GUESSES", json.dumps(["x", "0", "1", "undefined"]))

@@ -248,16 +248,16 @@ class _AssertRewriter(ast.NodeTransformer):
         self.source = source
 
     def visit_Assert(self, node: ast.Assert):  # noqa: N802
-        text = ast.get_source_segment(self.source, node) or ("assert " + ast.unparse(node.test))
+        text = "assert " + (ast.get_source_segment(self.source, node.test) or ast.unparse(node.test))
         test = node.test
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
             if node.msg is None:
                 node.msg = ast.Constant(text)
             return node
-        # __seedui_cmp(left, right, op) evaluates each side once and returns (ok, description).
+        # _seedui_compare_(left, right, op, text, msg) evaluates each side once and raises with both values.
         op = type(test.ops[0]).__name__
         call = ast.Call(
-            func=ast.Name("__seedui_compare", ast.Load()),
+            func=ast.Name("_seedui_compare_", ast.Load()),
             args=[test.left, test.comparators[0], ast.Constant(op), ast.Constant(text), node.msg or ast.Constant(None)],
             keywords=[],
         )
@@ -344,7 +344,7 @@ def _run_tests(tests: str, namespace: dict) -> dict:
         code_object = _compile(tests, TESTS_FILE, rewrite_asserts=True)
     except SyntaxError as exc:
         return {"status": "error", "detail": "The test code does not compile:\n" + _error(exc)["traceback"]}
-    namespace["__seedui_compare"] = _compare
+    namespace["_seedui_compare_"] = _compare
     failures: list[str] = []
     passed = 0
     try:
@@ -362,7 +362,12 @@ def _run_tests(tests: str, namespace: dict) -> dict:
             failures.append(_failure_text(name, exc))
     if failures:
         head = f"{len(failures)} of {len(tests_found)} tests failed\n" if len(tests_found) > 1 else ""
-        return {"status": "fail", "detail": _tail(head + "\n".join(failures)), "passed": passed, "failed": len(failures)}
+        return {
+            "status": "fail",
+            "detail": _tail(head + "\n".join(failures)),
+            "passed": passed,
+            "failed": len(failures),
+        }
     summary = f"{passed} test functions passed" if tests_found else "all assertions passed"
     return {"status": "pass", "detail": summary, "passed": passed, "failed": 0}
 
@@ -409,10 +414,15 @@ def run(code: str, tests: str, mode: str, unavailable_json: str) -> str:
             err = outcome["error"]
             outcome["check"] = {
                 "status": "error",
-                "detail": _tail("The answer's code failed before the tests ran:\n" + (err["traceback"] or err["message"])),
+                "detail": _tail(
+                    "The answer's code failed before the tests ran:\n" + (err["traceback"] or err["message"])
+                ),
             }
         elif not ran_to_end:
-            outcome["check"] = {"status": "error", "detail": "The answer's code called sys.exit() before the tests ran."}
+            outcome["check"] = {
+                "status": "error",
+                "detail": "The answer's code called sys.exit() before the tests ran.",
+            }
         else:
             started = time.perf_counter()
             outcome["check"] = _run_tests(tests, namespace)

@@ -87,6 +87,26 @@ function main(port, cfg) {
     return py;
   }
 
+  // A restored interpreter must run Python and, where the browser has stack
+  // switching, block on asyncio (what a snapshot made elsewhere can break).
+  async function selfTest(py) {
+    const ns = py.toPy({});
+    try {
+      const test = py.runPython(
+        "def _t():\n    import asyncio\n    async def f():\n        return 2\n    return asyncio.run(f())\n_t",
+        { globals: ns },
+      );
+      try {
+        const value = "Suspending" in WebAssembly ? await test.callPromising() : 2;
+        if (value !== 2) throw new Error(`snapshot self-test gave ${value}`);
+      } finally {
+        test.destroy();
+      }
+    } finally {
+      ns.destroy();
+    }
+  }
+
   // The runner sends the snapshot (or null) right after the start message.
   let gotSnapshot;
   const snapshotArrived = new Promise((resolve) => {
@@ -103,9 +123,10 @@ function main(port, cfg) {
       if (snap) {
         try {
           pyodide = await load(loadPyodide, snap);
+          await selfTest(pyodide);
           fromSnapshot = true;
         } catch (err) {
-          pyodide = null; // a snapshot of another build: start normally
+          pyodide = null; // a snapshot that does not fit this browser: start normally
         }
       }
       if (!pyodide) pyodide = await load(loadPyodide, null);

@@ -28,8 +28,10 @@
   // A memory snapshot of a started interpreter: from the server if it has one,
   // else made by the first worker that starts, so later workers (after a kill,
   // for checks) start in a fraction of the time.
-  let snapshot = cfg.snapshotURL
-    ? fetch(new URL(cfg.snapshotURL, location.href).href)
+  // The server's is used only where stack switching (JSPI) is as in the browser that made it.
+  const serverSnapshot = cfg.snapshot && cfg.snapshot.jspi === ("Suspending" in WebAssembly) ? cfg.snapshot.url : null;
+  let snapshot = serverSnapshot
+    ? fetch(new URL(serverSnapshot, location.href).href)
         .then((r) => (r.ok ? r.arrayBuffer() : null))
         .then((b) => (b ? new Uint8Array(b) : null))
         .catch(() => null)
