@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +16,10 @@ import gradio as gr
 
 from seedui.config import AppConfig
 from seedui.engines.factory import EngineSet, build_engines
+from seedui.errors import UserError
 from seedui.playground import Playground
+from seedui.shares import ShareService
+from seedui.store import Store
 from seedui.ui.layout import build_blocks, page_css
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ class SeedUI:
     blocks: gr.Blocks
     engine_loop: EngineLoop = field(default_factory=EngineLoop)
     started: Any = None
+    store: Store | None = None  # shared comparisons; None when the database could not be opened
+    shares: ShareService | None = None
 
     def start_engines(self, wait: bool = False) -> None:
         self.started = self.engine_loop.submit(self.engines.start())
@@ -70,7 +79,37 @@ class SeedUI:
             "show_error": True,
         }
         options.update(kwargs)
-        return self.blocks.launch(**options)
+        if not options.get("share"):
+            return self.blocks.launch(**options)
+        return self._launch_with_tunnel(options)
+
+    def _launch_with_tunnel(self, options: dict[str, Any]) -> tuple[Any, str, str | None]:
+        """Launch asking for a public tunnel link; without one (offline), say so and keep serving locally.
+
+        Gradio catches a failed tunnel itself and prints why; its message is kept (and still
+        printed) to give the reason, and the server stays up on the local address.
+        """
+        if os.environ.get("SPACE_ID"):
+            log.info("a public share link is not needed on a Hugging Face Space: the Space's own URL is public")
+            return self.blocks.launch(**{**options, "share": False})
+        prevent = options.pop("prevent_thread_lock", False)
+        debug = options.pop("debug", False)
+        printed = _Tee(sys.stdout)
+        with contextlib.redirect_stdout(printed):
+            result = self.blocks.launch(**{**options, "prevent_thread_lock": True})
+        if not self.blocks.share_url:
+            lines = [ln.strip() for ln in printed.getvalue().splitlines() if "share link" in ln.lower()]
+            said = f"Gradio: {lines[0]} " if lines else ""
+            reason = f"{said}the tunnel needs internet access to the Gradio share server"
+            local = self.blocks.local_url
+            message = f"SeedUI: could not create a public share link ({reason}); serving locally at {local}"
+            log.warning(message)
+            if not log.hasHandlers():  # nothing would show the warning: say it plainly
+                print(message, file=sys.stderr, flush=True)
+        # What Blocks.launch does at its end, deferred until the message is out.
+        if debug or (not prevent and not bool(getattr(sys, "ps1", sys.flags.interactive))):
+            self.blocks.block_thread()
+        return result
 
     def close(self) -> None:
         """Stop serving and stop the engines (and any servers they started)."""
@@ -82,10 +121,39 @@ class SeedUI:
             except Exception:
                 log.exception("closing engines failed")
             self.engine_loop.stop()
+            if self.store is not None:
+                self.store.close()
+
+
+class _Tee(io.StringIO):
+    """Keeps what is printed while passing it on to the real stream."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def build_app(config: AppConfig) -> SeedUI:
     engines = build_engines(config)
     playground = Playground(config, engines)
-    blocks = build_blocks(playground)
-    return SeedUI(config, engines, playground, blocks)
+    store = open_store(config)
+    shares = ShareService(store, base_url=None) if store is not None else None  # the URL comes from each request
+    blocks = build_blocks(playground, shares)
+    return SeedUI(config, engines, playground, blocks, store=store, shares=shares)
+
+
+def open_store(config: AppConfig) -> Store | None:
+    """The share database, or None (sharing off, the rest of the app on) when it cannot be opened."""
+    path = config.resolved_db_path()
+    try:
+        return Store(path)
+    except (UserError, OSError) as exc:
+        log.error("sharing is off: cannot open the share database %s: %s", path, exc)
+        return None

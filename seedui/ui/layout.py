@@ -10,11 +10,14 @@ import gradio as gr
 from seedui.api import register_api
 from seedui.playground import Playground
 from seedui.render import pygments_css
+from seedui.shares import ShareService
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import build_compare_tab
+from seedui.ui.deeplinks import wire_deeplinks
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
 from seedui.ui.sampling_panel import build_sampling_panel
+from seedui.ui.share_panel import build_share_panel, register_share_api
 
 STYLE_FILE = Path(__file__).with_name("style.css")
 THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
@@ -43,7 +46,8 @@ def all_ready(pg: Playground) -> bool:
     return all(e.status.state != "starting" for e in pg.engines.engines.values())
 
 
-def build_blocks(pg: Playground) -> gr.Blocks:
+def build_blocks(pg: Playground, shares: ShareService | None = None) -> gr.Blocks:
+    """The page; `shares` None turns sharing off (Export and deep links still work)."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
         with gr.Row():
             banner = gr.HTML(banner_html(pg), elem_id="profile-banner")
@@ -55,6 +59,8 @@ def build_blocks(pg: Playground) -> gr.Blocks:
             chat = build_chat_tab(pg, sampling)
             fim = build_fim_tab(pg, sampling)
         build_gallery(pg.config, tabs, compare, chat, fim)
+        build_share_panel(pg, compare, tabs, sampling, shares)
+        wire_deeplinks(pg, compare, tabs, sampling, chat=chat, fim=fim)
         # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
         timer = gr.Timer(2.0, active=not all_ready(pg))
         timer.tick(
@@ -64,5 +70,7 @@ def build_blocks(pg: Playground) -> gr.Blocks:
             show_progress="hidden",
         )
         register_api(pg)
+        if shares is not None:
+            register_share_api(pg, shares)
     blocks.seedui = {"tabs": tabs, "compare": compare}  # handles for later wiring (examples, shares)
     return blocks
