@@ -1,0 +1,68 @@
+"""Browser fixtures for page tests: headless Chromium on the session app (tests/conftest.py).
+
+`browser` is one Chromium for the session; `page` is a fresh context and page
+per test, recording uncaught page errors (`page.errors`) and any dialog
+(`page.dialogs`; each dialog is dismissed). `open_app(page, query)` loads the
+app, optionally with a query string, and waits until Gradio has rendered it.
+
+Chromium is the Debian package (`/usr/bin/chromium`, or SEEDUI_CHROMIUM);
+Playwright never downloads a browser here. Without Chromium the tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("SEEDUI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOAD_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set SEEDUI_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    """A fresh page on its own context; `page.app_url` is the session app's address."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(LOAD_TIMEOUT_MS)
+    page = context.new_page()
+    page.app_url = app_url
+    page.errors = []
+    page.dialogs = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+
+    def on_dialog(dialog: Any) -> None:
+        page.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def open_app(page: Any, query: str = "") -> Any:
+    """Load the app (with `query`, e.g. 'share=ID' or '?prompt=hi') and wait for the Compare tab to render."""
+    query = query.lstrip("?")
+    page.goto(page.app_url + (f"?{query}" if query else ""))
+    page.wait_for_selector("#compare-prompt textarea", state="attached")
+    return page
