@@ -38,10 +38,15 @@ Routes (nothing collides with Gradio's ``/gradio_api``, ``/assets``,
   ``Content-Security-Policy`` header that also carries ``sandbox allow-scripts``.
 * ``/seedui/pyodide/v{PYODIDE_VERSION}/{file}``: the local Pyodide copy, only
   when one exists; the only route with ``Access-Control-Allow-Origin: *``
-  (the runner's opaque origin needs it for module scripts and fetches).
+  (the runner's opaque origin needs it for module scripts and fetches). With
+  it, ``snapshot.bin``: a memory snapshot of a started interpreter, if the
+  fetch step could build one (see ``seedui.sandbox.snapshot``).
 
 Get the local copy with ``python -m seedui.sandbox.fetch`` (npm package
-``pyodide``). Without it the browser loads the same version from ``cdn_url``.
+``pyodide``; then, with Playwright and Chromium, the snapshot). Without it the
+browser loads the same version from ``cdn_url``. Packages beyond the standard
+library always come from ``cdn_url``. The page must live at the server's root
+path (or under a proxy's root_path): the head tags use relative URLs.
 """
 
 from __future__ import annotations
@@ -135,7 +140,7 @@ def local_pyodide(pyodide_dir: Path | str | None) -> Path | None:
     return folder
 
 
-def _snapshot_jspi(local_dir: Path | None) -> bool | None:
+def snapshot_jspi(local_dir: Path | None) -> bool | None:
     """Whether the local snapshot was made with stack switching; None if there is no usable one."""
     if local_dir is None or not (local_dir / SNAPSHOT_FILE).is_file():
         return None
@@ -356,7 +361,7 @@ def mount(
         load_timeout_s=load_timeout_s,
         packages=tuple(packages),
         max_output_chars=max_output_chars,
-        snapshot_jspi=_snapshot_jspi(local_dir) if snapshot else None,
+        snapshot_jspi=snapshot_jspi(local_dir) if snapshot else None,
     )
     # In front of everything: Gradio (or a mount at "/") must not shadow them.
     app.router.routes[0:0] = _routes(settings)

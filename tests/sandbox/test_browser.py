@@ -253,6 +253,9 @@ def test_html_preview_renders_in_its_own_sandboxed_frame(page, sandbox_server):
     frame.wait_for_function("document.body && document.body.innerText.includes('script ran')")
     assert frame.evaluate("document.querySelector('h1').textContent") == "Preview"
     assert frame.evaluate("origin") == "null"
+    page.click("#html-hello + .seedui-output .seedui-stop")
+    assert wait_state(page, "html-hello", ("stopped",), timeout_ms=5_000) == "stopped"
+    assert panel_of(page, "html-hello").locator("iframe").count() == 0
 
 
 def test_copy_button_copies_the_code(page, sandbox_server):

@@ -1,11 +1,12 @@
-// SeedUI JavaScript worker: one per run, a (classic) Web Worker started from a
+// SeedUI JavaScript worker: one per run, a classic Web Worker started from a
 // blob: URL inside the sandboxed runner frame. It captures console output and
 // runs the code as a classic script (indirect eval) or, when the code uses
 // import/export/top-level await, as a module. The run ends when the code has
 // finished and no timer is pending (like Node exiting), or on an uncaught error.
 //
 // As in the Python worker, results leave through a MessagePort kept in this
-// module's scope; the global postMessage reaches nobody.
+// closure; the global postMessage reaches nobody. No DOM here: code that needs
+// one is what HTML previews are for.
 (function () {
 "use strict";
 

@@ -1,11 +1,16 @@
-// SeedUI Python worker: a (classic) Web Worker started from a blob: URL inside the
+// SeedUI Python worker: a Web Worker started from a blob: URL inside the
 // sandboxed runner frame (opaque origin, strict CSP). It loads Pyodide once and
 // then runs one piece of code at a time, each in a fresh module namespace.
 //
+// A classic worker, not a module worker: Chromium refuses `new Worker(blobUrl,
+// {type: "module"})` in an opaque-origin document. It loads pyodide.mjs with a
+// dynamic import(), and Pyodide takes its module-worker path (the CSP blocks the
+// data: URL it probes classic workers with).
+//
 // The runner hands over a MessagePort in the very first message, before any
 // user code exists; from then on everything goes through that port, which lives
-// only in this module's scope. Code run here can call the global postMessage,
-// but nobody listens there, so it cannot forge results or reach the page.
+// only in this closure. Code run here can call the global postMessage, but
+// nobody listens there, so it cannot forge results or reach the page.
 (function () {
 "use strict";
 

@@ -374,14 +374,27 @@
         lastKind = null;
       }
     };
+    if (language === "html") {
+      // The preview stays live until Stop (or a new run, or Close) removes it.
+      controller.signal.addEventListener(
+        "abort",
+        () => {
+          status.textContent = "Preview removed";
+          panel.setAttribute("data-state", "stopped");
+          stop.disabled = true;
+        },
+        { once: true },
+      );
+    }
     run({ language, code, timeoutMs: config.timeoutMs, signal: controller.signal, onEvent, container: preview }).then((res) => {
       if (panel.seeduiController !== controller) return;
-      panel.seeduiController = null;
+      if (language === "html" && controller.signal.aborted) return;
+      if (language !== "html") panel.seeduiController = null;
       const state = res.timedOut ? "timeout" : res.stopped ? "stopped" : res.ok ? "ok" : "error";
       panel.setAttribute("data-state", state);
       status.textContent =
         language === "html"
-          ? res.stopped ? "Preview removed" : "Preview (sandboxed, no network)"
+          ? "Preview (sandboxed, no network)"
           : { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
       let when = formatMs(res.durationMs);
       const startup = (res.totalMs || 0) - res.durationMs;
