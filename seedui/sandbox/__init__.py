@@ -214,8 +214,6 @@ def runner_csp(request: Request, settings: _Settings) -> str:
             "script-src": [*sandbox, *pyodide, *cdn, "blob:", "'unsafe-eval'", "'wasm-unsafe-eval'"],
             "worker-src": ["blob:"],
             "connect-src": [*pyodide, *cdn],
-            "img-src": ["data:", "blob:"],
-            "style-src": ["'unsafe-inline'"],
             "base-uri": ["'none'"],
             "form-action": ["'none'"],
             "sandbox": ["allow-scripts"],

@@ -170,6 +170,40 @@ def test_output_is_escaped_never_html(page, sandbox_server):
     assert page.evaluate("window.__xss") is None
 
 
+# 1x1 PNG, as matplotlib figures arrive (the emit path of the sandbox's matplotlib backend).
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+
+
+def test_images_from_python_show_as_images_and_bad_ones_are_dropped(page, sandbox_server):
+    needs_fixture_page(sandbox_server)
+    code = (
+        "import _seedui_bridge\n"
+        f"_seedui_bridge.emit('image', '{PNG_B64}')\n"
+        "_seedui_bridge.emit('image', 'x\" onerror=\"window.__xss=3')\n"
+        "_seedui_bridge.emit('script', 'window.__xss=4')\n"
+        "print('after')\n"
+    )
+    result = run_code(page, "python", code)
+    assert result["ok"] is True
+    assert result["images"] == ["data:image/png;base64," + PNG_B64]
+    assert result["stdout"] == "after\n"
+    page.evaluate(
+        """(code) => {
+            const block = document.querySelector('#py-hello');
+            block.querySelector('.highlight pre').textContent = code;
+            block.querySelector('.seedui-run').click();
+        }""",
+        code,
+    )
+    assert wait_state(page, "py-hello", ("ok", "error")) == "ok"
+    imgs = panel_of(page, "py-hello").locator("img")
+    assert imgs.count() == 1
+    assert imgs.first.get_attribute("src") == "data:image/png;base64," + PNG_B64
+    page.wait_for_function("document.querySelector('#py-hello + .seedui-output img').complete")
+    assert page.evaluate("document.querySelector('#py-hello + .seedui-output img').naturalWidth") == 1
+    assert page.evaluate("window.__xss") is None
+
+
 # ---- time limit, Stop, responsiveness ----------------------------------------------------------------
 
 

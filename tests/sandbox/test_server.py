@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import builtins
 import gzip
 import importlib.util
 import json
+import os
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -277,6 +280,35 @@ def test_harness_check_skips_the_main_guard_and_counts_failing_test_functions(ha
     assert "1 of 2 tests failed" in result["detail"]
     assert "test_neg: negatives\nassert add(-1, -1) == -2\n  where left = 0, right = -2" in result["detail"]
     assert "tests.py, line 5" in result["detail"]
+
+
+def test_harness_sends_matplotlib_figures_as_png_and_closes_them(harness, monkeypatch):
+    closed = []
+
+    class Figure:
+        def savefig(self, buf, format, dpi, bbox_inches):  # noqa: A002 - matplotlib's name
+            assert format == "png"
+            buf.write(b"\x89PNG fake")
+
+    pyplot = types.SimpleNamespace(
+        get_fignums=lambda: [1, 2],
+        figure=lambda number: Figure(),
+        close=lambda which: closed.append(which),
+    )
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    harness.emit_figures()
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    assert harness.out == [("image", png), ("image", png)]
+    assert closed == ["all"]
+
+
+def test_harness_installs_its_matplotlib_backend(harness, tmp_path, monkeypatch):
+    monkeypatch.setattr(harness, "__file__", str(tmp_path / "_seedui_harness.py"))
+    monkeypatch.setitem(os.environ, "MPLBACKEND", "")
+    harness.install(lambda kind, text: None, json.dumps({"packages": ["numpy"], "importMap": {}, "cdnUrl": "x"}))
+    assert os.environ["MPLBACKEND"] == "module://_seedui_mpl"
+    backend = (tmp_path / "_seedui_mpl.py").read_text()
+    assert "FigureCanvasAgg as FigureCanvas" in backend and "emit_figures()" in backend
 
 
 def test_harness_assert_rewrite_evaluates_each_side_once(harness):
