@@ -6,6 +6,7 @@ where errors become user text) and takes the client id for rate limiting.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,13 +19,27 @@ GENERATION = "generation"  # one concurrency group for every event that runs a m
 
 
 def client_id(request: gr.Request | None) -> str:
-    """Who is asking, for per-client limits: the first forwarded address behind a proxy (Spaces)."""
+    """Who is asking, for per-client limits.
+
+    X-Forwarded-For is believed only when the direct peer is a local or private
+    address (a reverse proxy, as on Spaces); a client on the open internet
+    cannot dodge its limits by sending the header itself.
+    """
     if request is None:
         return "local"
+    peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for", "") if request.headers else ""
-    if forwarded:
+    if forwarded and _is_proxy(peer):
         return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    return peer
+
+
+def _is_proxy(host: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private
 
 
 async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -2,42 +2,77 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Callable
 
 from seedui.errors import UserError
 
 
 class RateLimited(UserError):
-    pass
+    """Too many actions from one client in the window."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+MAX_TRACKED_CLIENTS = 10_000
 
 
 class RateLimiter:
-    """Sliding one-minute window per client id."""
+    """At most `limit` actions per `window_s` seconds per client, in memory (sliding window)."""
 
-    def __init__(self, per_minute: int, what: str = "requests") -> None:
-        self.per_minute = per_minute
+    def __init__(
+        self, limit: int, what: str = "requests", window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if limit < 1:
+            raise ValueError(f"the rate limit must be at least 1 per window, got {limit}")
+        self.limit = limit
         self.what = what
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self.window_s = window_s
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, client: str) -> None:
-        now = time.monotonic()
+    def acquire(self, key: str) -> float:
+        """Take a slot for `key` and return its stamp, or raise RateLimited."""
         with self._lock:
-            hits = self._hits[client]
-            while hits and now - hits[0] > 60:
+            now = self._clock()
+            if len(self._hits) > MAX_TRACKED_CLIENTS:  # forget idle clients so memory stays bounded
+                self._prune(now)
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window_s:
                 hits.popleft()
-            if len(hits) >= self.per_minute:
-                wait = 60 - (now - hits[0])
+            if len(hits) >= self.limit:
+                wait = max(1, math.ceil(hits[0] + self.window_s - now))
+                per = "minute" if self.window_s == 60 else f"{self.window_s:g} s"
                 raise RateLimited(
-                    f"too many {self.what} from this client: the limit is {self.per_minute} a minute; "
-                    f"try again in {wait:.0f} s"
+                    f"too many {self.what} from this client: {self.limit} per {per}; try again in {wait} s",
+                    retry_after_s=wait,
                 )
             hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
-                for key in [k for k, v in self._hits.items() if not v or now - v[-1] > 60]:
+            return now
+
+    check = acquire
+
+    def release(self, key: str, stamp: float) -> None:
+        """Give back a slot taken by `acquire` (the action did not happen)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits is not None:
+                try:
+                    hits.remove(stamp)
+                except ValueError:
+                    pass
+                if not hits:
                     del self._hits[key]
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window_s]:
+            del self._hits[key]
 
 
 def check_text(text: object, what: str, max_chars: int, allow_empty: bool = False) -> str:

@@ -144,7 +144,9 @@ def build_app(config: AppConfig) -> SeedUI:
     engines = build_engines(config)
     playground = Playground(config, engines)
     store = open_store(config)
-    shares = ShareService(store, base_url=None) if store is not None else None  # the URL comes from each request
+    shares = None
+    if store is not None:  # base_url None: each share's URL comes from the request that made it
+        shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
     blocks = build_blocks(playground, shares)
     return SeedUI(config, engines, playground, blocks, store=store, shares=shares)
 

@@ -21,19 +21,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import re
 import secrets
 import sqlite3
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from seedui.errors import UserError
+from seedui.limits import RateLimited as RateLimited  # re-exported: callers catch it from here
+from seedui.limits import RateLimiter
 from seedui.store import ShareRow, Store
 
 KB = 1024
@@ -43,7 +42,6 @@ MAX_PAYLOAD_BYTES = 1024 * KB  # the whole comparison as stored JSON
 MAX_LANES = 8
 DEFAULT_RATE_PER_MINUTE = 10
 RATE_WINDOW_S = 60.0
-MAX_TRACKED_CLIENTS = 10_000  # rate-limit memory is pruned past this many clients
 
 ID_BYTES = 12  # 96 bits -> 16 URL-safe characters
 DELETE_TOKEN_BYTES = 24  # 192 bits
@@ -78,14 +76,6 @@ class InvalidShareId(ShareNotFound):
 
 class WrongDeleteToken(ShareError):
     """The delete token does not belong to this share."""
-
-
-class RateLimited(ShareError):
-    """Too many shares from one client in the window."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 # --- schema --------------------------------------------------------------------------
@@ -212,7 +202,8 @@ def encode_for_share(data: Any) -> str:
                     f"the limit is {_kb(MAX_LANE_TEXT_BYTES)} per lane"
                 )
     try:
-        payload = json.dumps(comparison, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        # Key order is kept: the lanes come back in the order they were shown.
+        payload = json.dumps(comparison, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:
         raise ShareInvalid("invalid comparison: it contains NaN or infinity, which JSON cannot hold") from None
     size = len(payload.encode("utf-8"))
@@ -240,54 +231,6 @@ def hash_token(token: str) -> str:
 # --- rate limit ------------------------------------------------------------------------
 
 
-class SlidingWindowLimiter:
-    """At most `limit` events per `window_s` seconds per key, in memory."""
-
-    def __init__(self, limit: int, window_s: float = RATE_WINDOW_S, clock: Callable[[], float] = time.monotonic):
-        if limit < 1:
-            raise ValueError(f"the rate limit must be at least 1 per window, got {limit}")
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> float:
-        """Take a slot for `key` and return its stamp, or raise RateLimited."""
-        with self._lock:
-            now = self._clock()
-            if len(self._hits) > MAX_TRACKED_CLIENTS:
-                self._prune(now)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window_s:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                wait = max(1, math.ceil(hits[0] + self.window_s - now))
-                per = "minute" if self.window_s == 60 else f"{self.window_s:g} s"
-                raise RateLimited(
-                    f"too many shares from this client: {self.limit} per {per}; try again in {wait} s",
-                    retry_after_s=wait,
-                )
-            hits.append(now)
-            return now
-
-    def release(self, key: str, stamp: float) -> None:
-        """Give back a slot taken by `acquire` (the action did not happen)."""
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits is not None:
-                try:
-                    hits.remove(stamp)
-                except ValueError:
-                    pass
-                if not hits:
-                    del self._hits[key]
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window_s]:
-            del self._hits[key]
-
-
 # --- service -----------------------------------------------------------------------------
 
 
@@ -304,7 +247,7 @@ class ShareService:
     ) -> None:
         self.store = store
         self.base_url = base_url.rstrip("/") if base_url else None
-        self.limiter = SlidingWindowLimiter(rate_per_minute, RATE_WINDOW_S, clock)
+        self.limiter = RateLimiter(rate_per_minute, "shares", RATE_WINDOW_S, clock)
 
     def url_for(self, share_id: str) -> str:
         return f"{self.base_url}/?share={share_id}" if self.base_url else f"?share={share_id}"
