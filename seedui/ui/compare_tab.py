@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -58,8 +59,9 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
         with gr.Row(equal_height=False, elem_id="compare-lanes-row"):
             for name in names:
                 with gr.Column(min_width=340, elem_classes=["seedui-col"]) as col:
+                    # A callable value is re-read on every page load: engines start after the page is built.
                     views[name] = gr.HTML(
-                        empty_view(pg, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
+                        partial(empty_view, pg, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
                         apply_default_css=False, padding=False,
                     )  # fmt: skip
                 columns[name] = col
@@ -116,6 +118,21 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
             concurrency_limit=pg.limits.concurrency, show_progress="hidden",
         )  # fmt: skip
         events.append(ev)
+
+    def stopped(*values: dict[str, Any]) -> list[Any]:
+        """The lanes keep what they streamed, say they were stopped, and no longer look busy."""
+        return [
+            {**v, "running": False, "stats": " · ".join(s for s in (v.get("stats"), "stopped") if s)}
+            if isinstance(v, dict) and v.get("running")
+            else gr.skip()
+            for v in values
+        ]
+
+    # On Stop (and on an error): Gradio's frontend dispatches a cancelled event's failure handlers only
+    # after the cancel went through, so no late streamed update marks the lanes running again.
+    views = list(tab.views.values())
+    for ev in events:
+        ev.failure(stopped, inputs=views, outputs=views, queue=False, show_progress="hidden")
     tab.stop.click(fn=None, cancels=events, queue=False)
 
     # Execution checks run in the browser (seedui/sandbox); the results come back as data.
