@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from seedui import sandbox
 from seedui.config import AppConfig
 from seedui.engines.factory import EngineSet, build_engines
 from seedui.errors import UserError
@@ -68,35 +69,48 @@ class SeedUI:
         """Start engines in the background, then serve. Extra kwargs go to `Blocks.launch`."""
         if self.started is None:
             self.start_engines()
-        limits = self.config.limits
-        self.blocks.queue(max_size=limits.max_queue, default_concurrency_limit=limits.concurrency)
+        cfg = self.config
+        self.blocks.queue(max_size=cfg.limits.max_queue, default_concurrency_limit=cfg.limits.concurrency)
         options: dict[str, Any] = {
-            "server_name": self.config.host,
-            "server_port": self.config.port,
-            "share": self.config.share,
+            "server_name": cfg.host,
+            "server_port": cfg.port,
+            "share": cfg.share,
             "css": page_css(),
+            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
             "ssr_mode": False,
             "show_error": True,
         }
         options.update(kwargs)
-        if not options.get("share"):
-            return self.blocks.launch(**options)
-        return self._launch_with_tunnel(options)
+        if options.get("share") and os.environ.get("SPACE_ID"):
+            log.info("a public share link is not needed on a Hugging Face Space: the Space's own URL is public")
+            options["share"] = False
+        # Launch without blocking, add the sandbox routes, then block as Blocks.launch would have.
+        prevent = options.pop("prevent_thread_lock", False)
+        debug = options.pop("debug", False)
+        result = (
+            self._launch_reporting_tunnel(options)
+            if options.get("share")
+            else self.blocks.launch(**options, prevent_thread_lock=True)
+        )
+        sandbox.mount(
+            result[0],
+            pyodide_dir=cfg.pyodide_dir or sandbox.VENDOR_PYODIDE_DIR,
+            cdn_url=cfg.pyodide_cdn,
+            timeout_s=cfg.run_timeout_s,
+        )
+        if debug or (not prevent and not bool(getattr(sys, "ps1", sys.flags.interactive))):
+            self.blocks.block_thread()
+        return result
 
-    def _launch_with_tunnel(self, options: dict[str, Any]) -> tuple[Any, str, str | None]:
+    def _launch_reporting_tunnel(self, options: dict[str, Any]) -> tuple[Any, str, str | None]:
         """Launch asking for a public tunnel link; without one (offline), say so and keep serving locally.
 
         Gradio catches a failed tunnel itself and prints why; its message is kept (and still
         printed) to give the reason, and the server stays up on the local address.
         """
-        if os.environ.get("SPACE_ID"):
-            log.info("a public share link is not needed on a Hugging Face Space: the Space's own URL is public")
-            return self.blocks.launch(**{**options, "share": False})
-        prevent = options.pop("prevent_thread_lock", False)
-        debug = options.pop("debug", False)
         printed = _Tee(sys.stdout)
         with contextlib.redirect_stdout(printed):
-            result = self.blocks.launch(**{**options, "prevent_thread_lock": True})
+            result = self.blocks.launch(**options, prevent_thread_lock=True)
         if not self.blocks.share_url:
             lines = [ln.strip() for ln in printed.getvalue().splitlines() if "share link" in ln.lower()]
             said = f"Gradio: {lines[0]} " if lines else ""
@@ -106,9 +120,6 @@ class SeedUI:
             log.warning(message)
             if not log.hasHandlers():  # nothing would show the warning: say it plainly
                 print(message, file=sys.stderr, flush=True)
-        # What Blocks.launch does at its end, deferred until the message is out.
-        if debug or (not prevent and not bool(getattr(sys, "ps1", sys.flags.interactive))):
-            self.blocks.block_thread()
         return result
 
     def close(self) -> None:
