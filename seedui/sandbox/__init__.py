@@ -109,6 +109,9 @@ PYODIDE_FILES: dict[str, str] = {
 # with Content-Encoding: gzip. The JSON beside it says how it was made.
 SNAPSHOT_FILE = "snapshot.bin.gz"
 SNAPSHOT_META = "snapshot.json"
+# Standard modules the harness needs, imported before a snapshot is taken so a
+# restored interpreter has them already (they hold no JS objects).
+SNAPSHOT_PRELOAD = "import ast, asyncio, base64, importlib.util, io, json, linecache, traceback, types, pyodide.code"
 
 SANDBOX_PREFIX = "/seedui/sandbox/"
 PYODIDE_PREFIX = f"/seedui/pyodide/v{PYODIDE_VERSION}/"
@@ -264,6 +267,7 @@ def _runner_config(settings: _Settings) -> dict[str, Any]:
         "timeoutMs": round(settings.timeout_s * 1000),
         "loadTimeoutMs": round(settings.load_timeout_s * 1000),
         "maxOutputChars": settings.max_output_chars,
+        "preload": SNAPSHOT_PRELOAD,
         **inlined,
     }
 

@@ -31,6 +31,7 @@ from seedui.sandbox import (
     PYODIDE_VERSION,
     SNAPSHOT_FILE,
     SNAPSHOT_META,
+    SNAPSHOT_PRELOAD,
     VENDOR_PYODIDE_DIR,
     local_pyodide,
 )
@@ -44,6 +45,7 @@ const src = `(async () => {
     const base = ${JSON.stringify(location.origin + "/pyodide/")};
     const { loadPyodide } = await import(base + "pyodide.mjs");
     const py = await loadPyodide({ indexURL: base, env: { HOME: "/home/pyodide" }, _makeSnapshot: true });
+    py.runPython(PRELOAD);
     const data = py.makeMemorySnapshot();
     postMessage({ data, jspi: "Suspending" in WebAssembly }, [data.buffer]);
   } catch (e) {
@@ -83,7 +85,8 @@ def _server(folder: Path, received: dict) -> ThreadingHTTPServer:
 
         def do_GET(self) -> None:  # noqa: N802
             if self.path == "/":
-                self._send(200, _MAKER_HTML.encode(), "text/html; charset=utf-8")
+                page = _MAKER_HTML.replace("PRELOAD", json.dumps(SNAPSHOT_PRELOAD))
+                self._send(200, page.encode(), "text/html; charset=utf-8")
                 return
             name = self.path.removeprefix("/pyodide/")
             if name in PYODIDE_FILES:

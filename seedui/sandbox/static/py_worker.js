@@ -80,6 +80,7 @@ function main(port, cfg) {
     const options = { indexURL: cfg.indexURL, packageBaseUrl: cfg.cdnUrl, env: { HOME: "/home/pyodide" } };
     if (snap) return loadPyodide(Object.assign({ _loadSnapshot: snap }, options));
     const py = await loadPyodide(Object.assign({ _makeSnapshot: Boolean(cfg.makeSnapshot) }, options));
+    py.runPython(cfg.preload);
     if (cfg.makeSnapshot) {
       // Before any JS object is handed to Python: a snapshot can only hold Pyodide's own.
       try {

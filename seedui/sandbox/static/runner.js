@@ -21,6 +21,7 @@
     packages: cfg.packages,
     maxOutputChars: cfg.maxOutputChars,
     harness: cfg.harness,
+    preload: cfg.preload,
   };
   const OUTPUT_KINDS = new Set(["stdout", "stderr", "image"]);
   const now = () => performance.now();

@@ -545,6 +545,11 @@
   if (config.prewarm === "hover") {
     document.addEventListener("pointerover", prewarm, { passive: true });
     document.addEventListener("focusin", prewarm);
+    // The runner frame itself is small (no Pyodide yet): have it ready before the first click.
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1000));
+    const soon = () => idle(() => getRunner(), { timeout: 3000 });
+    if (document.readyState === "complete") soon();
+    else window.addEventListener("load", soon, { once: true });
   } else if (config.prewarm === "load") {
     const start = () => {
       warmed = true;
