@@ -7,7 +7,10 @@ elements, plus two canary routes that count requests: one under
 ``/gradio_api/`` and one beside it. Tests assert those counters stay at zero.
 
 Everything is offline: Pyodide comes from the local npm copy
-(``python -m seedui.sandbox.fetch``); without it the tests skip.
+(``python -m seedui.sandbox.fetch``, which also builds the start-up snapshot
+where Playwright and Chromium are installed); without the copy the tests skip.
+The "CDN" is a closed local port, so package loading fails the same way with
+or without a network.
 
 To run the tests against another server (e.g. the real app), set
 ``SEEDUI_SANDBOX_TEST_URL``; tests that need the fixture page's blocks or
