@@ -292,6 +292,29 @@ def test_html_preview_renders_in_its_own_sandboxed_frame(page, sandbox_server):
     assert panel_of(page, "html-hello").locator("iframe").count() == 0
 
 
+def test_looping_html_preview_stalls_neither_the_page_nor_python(page):
+    # Chromium runs sandboxed frames of one site in one process: the loop also stalls the
+    # runner frame, so the page notices, removes the previews and starts a new runner.
+    page.evaluate(
+        "() => { const c = document.createElement('div'); c.id = 'spin'; document.body.append(c);"
+        " window.seedui.run({language: 'html', container: c,"
+        " code: '<script>setTimeout(() => { while (true) {} }, 50)</script>'}); }"
+    )
+    page.wait_for_timeout(1000)
+    ticks = page.evaluate(
+        """async () => {
+            let ticks = 0;
+            const t0 = performance.now();
+            while (performance.now() - t0 < 500) { await new Promise(r => setTimeout(r, 20)); ticks++; }
+            return ticks;
+        }"""
+    )
+    assert ticks >= 8
+    result = run_code(page, "python", "print('still here')")
+    assert result["ok"] is True and result["stdout"] == "still here\n"
+    assert page.locator("#spin iframe").count() == 0
+
+
 def test_copy_button_copies_the_code(page, sandbox_server):
     needs_fixture_page(sandbox_server)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])

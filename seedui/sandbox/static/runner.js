@@ -43,6 +43,7 @@
   });
 
   let parentOrigin = null; // learnt from the page's init message
+  let sessionNonce = null;
   const runs = new Map(); // runId -> {stop()}
 
   function toParent(message) {
@@ -293,12 +294,15 @@
     if (msg.type === "seedui-runner-init") {
       if (parentOrigin === null) {
         parentOrigin = event.origin;
+        sessionNonce = String(msg.nonce);
         toParent({ type: "seedui-runner-ready", nonce: String(msg.nonce), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs });
       }
       return;
     }
     if (parentOrigin === null || event.origin !== parentOrigin) return;
-    if (msg.type === "warm") {
+    if (msg.type === "ping") {
+      toParent({ type: "seedui-runner-pong", nonce: sessionNonce, id: String(msg.id) });
+    } else if (msg.type === "warm") {
       warm();
     } else if (msg.type === "stop") {
       const run = runs.get(String(msg.runId));

@@ -47,7 +47,7 @@
     frame.setAttribute("tabindex", "-1");
     frame.title = "SeedUI code runner";
     frame.className = "seedui-runner-frame";
-    const r = { frame, nonce: randomId(), started: false };
+    const r = { frame, nonce: randomId(), started: false, pings: new Map() };
     r.ready = new Promise((resolve, reject) => {
       r.resolve = resolve;
       r.reject = reject;
@@ -82,6 +82,13 @@
       clearTimeout(r.timer);
       r.info = { version: String(data.version), local: Boolean(data.local), timeoutMs: Number(data.timeoutMs) };
       r.resolve(r.frame.contentWindow);
+    } else if (data.type === "seedui-runner-pong") {
+      if (data.nonce !== r.nonce) {
+        stats.rejectedMessages += 1;
+        return;
+      }
+      const waiter = r.pings.get(String(data.id));
+      if (waiter) waiter();
     } else if (data.type === "seedui-run-event") {
       const run = active.get(data.runId);
       if (!run || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
@@ -94,6 +101,83 @@
 
   function warm() {
     return getRunner().then((win) => win.postMessage({ type: "warm" }, "*"));
+  }
+
+  // ---- runner liveness --------------------------------------------------------------------
+  // Chromium puts sandboxed frames of one site in one process, so a script looping
+  // in an HTML preview also stalls the runner frame's thread (never this page's).
+  // The page checks that the runner answers; if it does not, it removes the
+  // previews and the runner (which ends that process) and starts a new runner.
+  const HUNG_MS = 5000;
+
+  function ping(r, timeoutMs) {
+    return new Promise((resolve) => {
+      const id = randomId();
+      const timer = setTimeout(() => {
+        r.pings.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      r.pings.set(id, () => {
+        clearTimeout(timer);
+        r.pings.delete(id);
+        resolve(true);
+      });
+      r.frame.contentWindow.postMessage({ type: "ping", id }, "*");
+    });
+  }
+
+  function restartRunner(r) {
+    if (runner !== r) return;
+    runner = null;
+    clearTimeout(r.timer);
+    r.frame.remove();
+    for (const frame of document.querySelectorAll("iframe.seedui-preview-frame")) {
+      const panel = frame.closest(".seedui-output");
+      if (panel && panel.seeduiController) panel.seeduiController.abort();
+      frame.remove();
+      const status = panel && panel.querySelector(".seedui-status");
+      if (status) status.textContent = "Preview removed: its script stopped responding";
+    }
+    for (const run of Array.from(active.values())) {
+      if (run.sentTo === r) run.fail("The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
+    }
+  }
+
+  // Before a run: a runner that may have been stalled by a preview must answer first.
+  async function liveRunner() {
+    const win = await getRunner();
+    const r = runner;
+    if (!r || !document.querySelector("iframe.seedui-preview-frame")) return win;
+    if (await ping(r, 2000)) return win;
+    restartRunner(r);
+    return getRunner();
+  }
+
+  // During runs: a ping a second; HUNG_MS without an answer restarts the runner.
+  let heartbeat = null;
+  function watchRunner() {
+    if (heartbeat) return;
+    let pending = null; // when the oldest unanswered ping was sent
+    heartbeat = setInterval(() => {
+      const r = runner;
+      if (active.size === 0 || !r || !r.frame.contentWindow) {
+        clearInterval(heartbeat);
+        heartbeat = null;
+        return;
+      }
+      if (pending !== null && performance.now() - pending.at > HUNG_MS && pending.r === r) {
+        pending = null;
+        restartRunner(r);
+        return;
+      }
+      if (pending === null) {
+        const sent = { r, at: performance.now() };
+        pending = sent;
+        ping(r, HUNG_MS * 4).then((answered) => {
+          if (answered && pending === sent) pending = null;
+        });
+      }
+    }, 1000);
   }
 
   // ---- running code ------------------------------------------------------------------
@@ -156,8 +240,15 @@
         }
         opts.signal.addEventListener("abort", stopRun, { once: true });
       }
-      active.set(runId, {
+      const record = {
         nonce,
+        sentTo: null, // the runner the run went to
+        fail(message) {
+          if (done) return;
+          result.error = message;
+          notify({ type: "done", result });
+          finish();
+        },
         onEvent(ev) {
           if (done) return;
           if (ev.kind === "phase") {
@@ -206,14 +297,15 @@
             finish();
           }
         },
-      });
+      };
+      active.set(runId, record);
       // The runner enforces the limits; this only catches a runner that stopped answering.
       watchdog = setTimeout(() => {
         if (done) return;
         result.error = "The code runner stopped answering.";
         finish();
       }, timeoutMs + 180000);
-      getRunner().then(
+      liveRunner().then(
         (win) => {
           if (done) return;
           if (opts.signal && opts.signal.aborted) {
@@ -236,6 +328,8 @@
             },
             "*",
           );
+          record.sentTo = runner;
+          watchRunner();
         },
         (err) => {
           if (done) return;
