@@ -14,8 +14,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# Pyodide for in-browser Python, served by the app so the browser tests run offline.
-scripts/fetch_pyodide.sh
+# Pyodide for in-browser Python, served by the app so the browser tests run offline (npm package `pyodide`).
+.venv/bin/python -m seedui.sandbox.fetch
 
 markers=""
 if [ "${SEEDUI_SKIP_VLLM:-0}" = "1" ]; then
