@@ -28,7 +28,7 @@
   const prefix = new URL(".", script && script.src ? script.src : new URL("seedui/sandbox/", document.baseURI)).href;
   const stats = { rejectedMessages: 0, runs: 0 };
   const LANGS = { python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", html: "html" };
-  const active = new Map(); // runId -> {nonce, onEvent}
+  const active = new Map(); // runId -> {nonce, sentTo, onEvent, fail}
 
   const randomId = () => {
     const bytes = new Uint8Array(16);
