@@ -19,6 +19,7 @@ from seedui.errors import UserError
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
+from seedui.ui.stop import wire_stop
 
 History = dict[str, list[dict[str, str]]]
 
@@ -150,5 +151,5 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
             show_progress="hidden",
         )  # fmt: skip
     )
-    tab.stop.click(fn=None, cancels=events, queue=False)
+    wire_stop(tab.stop, events, list(tab.views.values()))
     tab.clear.click(lambda: {tab.history: {}, **show({})}, outputs=outputs_all, queue=False)

@@ -13,6 +13,7 @@ from seedui.errors import UserError
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
+from seedui.ui.stop import wire_stop
 
 
 @dataclass
@@ -97,7 +98,12 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
         snap: dict[str, Any] = {}
         try:
             async for snap in pg.compare(data[tab.prompt], settings, chosen, client_id(request)):
-                yield {tab.views[n]: _view(pg, n, msgs[n], snap[n], final=False) for n in snap}
+                # The result state is kept up to date (it costs no bytes: states stay on the server),
+                # so what was streamed before a Stop can still be shared or exported.
+                yield {
+                    **{tab.views[n]: _view(pg, n, msgs[n], snap[n], final=False) for n in snap},
+                    tab.result: comparison(pg, data[tab.prompt], settings, snap),
+                }
         except UserError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         if snap:  # the final render (closes open blocks) and the result as data
@@ -119,21 +125,7 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
         )  # fmt: skip
         events.append(ev)
 
-    def stopped(*values: dict[str, Any]) -> list[Any]:
-        """The lanes keep what they streamed, say they were stopped, and no longer look busy."""
-        return [
-            {**v, "running": False, "stats": " · ".join(s for s in (v.get("stats"), "stopped") if s)}
-            if isinstance(v, dict) and v.get("running")
-            else gr.skip()
-            for v in values
-        ]
-
-    # On Stop (and on an error): Gradio's frontend dispatches a cancelled event's failure handlers only
-    # after the cancel went through, so no late streamed update marks the lanes running again.
-    views = list(tab.views.values())
-    for ev in events:
-        ev.failure(stopped, inputs=views, outputs=views, queue=False, show_progress="hidden")
-    tab.stop.click(fn=None, cancels=events, queue=False)
+    wire_stop(tab.stop, events, list(tab.views.values()))
 
     # Execution checks run in the browser (seedui/sandbox); the results come back as data.
     def keep_results(results: dict | None, result: dict) -> dict:

@@ -13,6 +13,7 @@ from seedui.playground import Playground
 from seedui.render import highlight_infill
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
+from seedui.ui.stop import wire_stop
 
 MARKER = "<FILL>"
 MODES = ("Fill the <FILL> hole", "Complete left to right")
@@ -100,4 +101,4 @@ def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> No
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
     event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,
                           concurrency_limit=pg.limits.concurrency, show_progress="hidden")  # fmt: skip
-    tab.stop.click(fn=None, cancels=[event], queue=False)
+    wire_stop(tab.stop, [event], [tab.view])

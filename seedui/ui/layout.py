@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def build_blocks(pg: Playground, shares: ShareService | None = None) -> gr.Block
     """The page; `shares` None turns sharing off (Export and deep links still work)."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
         with gr.Row():
-            banner = gr.HTML(banner_html(pg), elem_id="profile-banner")
+            # A callable value is read on each page load, so the banner shows the engines' current state.
+            banner = gr.HTML(partial(banner_html, pg), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
         sampling = build_sampling_panel(pg.config)
