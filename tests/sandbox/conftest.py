@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import os
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -32,8 +31,6 @@ import pytest
 
 from seedui import sandbox
 
-CHROMIUM = os.environ.get("SEEDUI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EXTERNAL_URL = os.environ.get("SEEDUI_SANDBOX_TEST_URL")
 
 LANES = {
@@ -185,20 +182,6 @@ def sandbox_server(local_pyodide: Path) -> Iterator[SandboxServer]:
         yield SandboxServer(url=url, canary=canary, fixture_page=True)
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_page(browser, url: str, wait_for: str = ".gradio-container"):
