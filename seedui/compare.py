@@ -167,9 +167,12 @@ async def fan_out(
             await _wait_any(wake, tasks)
             wake.clear()
             all_done = all(t.done() for t in tasks)
-            # Coalesce: after a snapshot, wait out the interval unless we are finished.
+            # Coalesce: after a snapshot, wait out the interval unless we are finished, or a lane has
+            # just produced its first token (the snapshot before it, with only the prompt's token count,
+            # must not hold back the time to first token).
+            first_token = any(r.first_token_at is not None and r.first_token_at > last_sent for r in runs.values())
             pause = interval_s - (time.perf_counter() - last_sent)
-            if pause > 0 and not all_done:
+            if pause > 0 and not all_done and not first_token:
                 await asyncio.sleep(pause)
             last_sent = time.perf_counter()
             # Decide "finished" before the snapshot: a lane that ends while the consumer holds this
