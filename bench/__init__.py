@@ -1,0 +1,1 @@
+"""SeedUI benchmarks: `python -m bench.run` (see bench/README.md)."""

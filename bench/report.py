@@ -1,0 +1,131 @@
+"""Results JSON -> the README's Performance section (markdown).
+
+python -m bench.report                      # bench/latest.json -> docs/performance.md
+python -m bench.report results.json -       # print instead of writing
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.machine import summary
+
+ROOT = Path(__file__).resolve().parent.parent
+LATEST = ROOT / "bench" / "latest.json"
+DOC = ROOT / "docs" / "performance.md"
+
+
+def _mark(ok: bool | None) -> str:
+    return "—" if ok is None else ("pass" if ok else "**fail**")
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        value = f"{value:.{digits}f}"
+    return f"{value}{unit}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    f = results["figures"]
+    lines = [
+        "## Performance",
+        "",
+        f"Measured {m['date']} on {summary(m)}; commit `{m.get('commit')}`, profile `tiny` "
+        "(SmolLM2-135M on transformers, weights shared by the three lanes), default limits.",
+        f"Load average at start {m['load_average_at_start']}, at end {results.get('load_average_at_end')}: "
+        "the machine was shared, so absolute times are noisy; each ratio compares measurements from the same run.",
+        "",
+        "| Figure | Measured | Goal | Result |",
+        "| --- | --- | --- | --- |",
+    ]
+    if "stream_efficiency" in f:
+        s = f["stream_efficiency"]
+        lines.append(
+            f"| Stream efficiency: tokens/s received by a `gradio_client` consumer of `/generate` ÷ tokens/s of "
+            f"the engine called directly (decode rate as the UI's stats define it; {s['tokens_requested']} tokens, "
+            f"median of {len(s['pairs'])} pairs; end to end, first-token wait included: "
+            f"{_fmt(s.get('ratio_end_to_end'), digits=3)}) "
+            f"| {_fmt(s['ratio'], digits=3)} | ≥ 0.97 | {_mark(s['pass'])} |"
+        )
+    if "added_latency" in f:
+        a = f["added_latency"]
+        g = a.get("gradio_client") or {}
+        lines.append(
+            f"| Added latency: client time to first token − engine time to first token, per request "
+            f"(median / p95 of {a['requests']}; the page's protocol. With `gradio_client`: "
+            f"{_fmt(g.get('median_ms'), ' ms', 1)} / {_fmt(g.get('p95_ms'), ' ms', 1)}, its reader polls every 50 ms) "
+            f"| {_fmt(a['median_ms'], ' ms', 1)} / {_fmt(a['p95_ms'], ' ms', 1)} "
+            f"| median < 25 ms | {_mark(a['pass'])} |"
+        )
+    if "wire_cost" in f:
+        w = f["wire_cost"]
+        s, g = w["short"], w["long"]
+        lines.append(
+            f"| Wire cost: bytes sent to the browser for a {g['max_tokens']:,}-token answer ÷ a "
+            f"{s['max_tokens']:,}-token one (got {g['tokens']:,} and {s['tokens']:,} tokens: "
+            f"{g['wire_bytes']:,} and {s['wire_bytes']:,} bytes; per-token normalised) "
+            f"| {_fmt(w['ratio'])} | ≤ 10 | {_mark(w['pass'])} |"
+        )
+    if "startup" in f:
+        st = f["startup"]
+        lines.append(
+            f"| Start-up: process start → HTTP 200 / lanes ready / first token (model cache {st['model_cache']}) "
+            f"| {_fmt(st['http_200_s'], ' s', 1)} / {_fmt(st['lanes_ready_s'], ' s', 1)} / "
+            f"{_fmt(st['first_token_s'], ' s', 1)} | — | — |"
+        )
+    if "concurrency" in f:
+        c = f["concurrency"]
+        lines += [
+            "",
+            f"Concurrency: N simultaneous `/compare` clients, three lanes, max_tokens {c['max_tokens_per_lane']} "
+            "each, default limits (4 generation events at once, 32 waiting).",
+            "",
+            "| Clients | Completed | Rejected (queue full) | Errors | TTFT p50 | TTFT p95 | Aggregate tokens/s "
+            "| Server peak RSS |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row in c["levels"]:
+            lines.append(
+                f"| {row['clients']} | {row['completed']} | {row['rejected']} | {row['errors']} "
+                f"| {_fmt(row['ttft_p50_s'], ' s')} | {_fmt(row['ttft_p95_s'], ' s')} "
+                f"| {_fmt(row['aggregate_tokens_per_s'], digits=1)} | {row['server_peak_rss_mib']:,} MiB |"
+            )
+        rejections = {r["rejection_message"] for r in c["levels"] if r["rejection_message"]}
+        if rejections:
+            lines += ["", "Rejected clients were told: " + "; ".join(f"“{r}”" for r in sorted(rejections))]
+    lines += [
+        "",
+        "Reproduce (about 10–15 minutes on 2 CPU cores; progress bars on stderr):",
+        "",
+        "```bash",
+        ".venv/bin/python -m bench.run          # all figures; writes bench/results/<time>.json and bench/latest.json",
+        ".venv/bin/python -m bench.report       # bench/latest.json -> this table (docs/performance.md)",
+        "```",
+        "",
+        "Definitions, options and the method behind each figure: `bench/README.md`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    source = Path(argv[0]) if argv else LATEST
+    text = markdown(json.loads(source.read_text()))
+    if len(argv) > 1 and argv[1] == "-":
+        print(text)
+    else:
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        DOC.write_text(text)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
