@@ -1,0 +1,137 @@
+"""fan_out's own logic: coalescing, the last snapshot, per-lane errors and hangs.
+
+`ScriptedEngine` is a test double for the engine protocol (not a model): it
+streams fixed chunks with fixed delays, so the fan-out's timing logic can be
+checked exactly. Real engines are tested in tests/engines/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from seedui.compare import LaneJob, fan_out
+from seedui.config import load_config
+from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
+from seedui.errors import EngineError
+from seedui.sampling import SamplingSettings
+
+CFG = load_config(profile="tiny", environ={})
+REQUEST = GenerationRequest(sampling=SamplingSettings(max_tokens=8), prompt="x")
+
+
+class ScriptedEngine:
+    """Test double: yields `script` items (a Chunk, or an exception to raise) after `delay` seconds each."""
+
+    name = "scripted (test double)"
+
+    def __init__(self, script: list[Chunk | Exception], delay: float = 0.0) -> None:
+        self.script = script
+        self.delay = delay
+        self.closed = False
+        self.status = EngineStatus("ready")
+
+    async def start(self) -> None:
+        pass
+
+    async def count_prompt_tokens(self, request: GenerationRequest) -> int | None:
+        return 1
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        try:
+            for item in self.script:
+                await asyncio.sleep(self.delay)
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            self.closed = True
+
+    async def close(self) -> None:
+        pass
+
+
+def job(name: str, engine: ScriptedEngine) -> LaneJob:
+    return LaneJob(name, CFG.lanes[name], engine, REQUEST)
+
+
+def words(n: int, finish: str = "stop") -> list[Chunk]:
+    return [Chunk(text=f"w{i} ", completion_tokens=i + 1) for i in range(n)] + [
+        Chunk(completion_tokens=n, finish_reason=finish)
+    ]
+
+
+def collect(jobs: list[LaneJob], **kw) -> list[dict]:
+    async def go():
+        return [snap async for snap in fan_out(jobs, **kw)]
+
+    return asyncio.run(go())
+
+
+def test_last_snapshot_is_final_for_every_lane():
+    fast = ScriptedEngine(words(3), delay=0.001)
+    slow = ScriptedEngine(words(5), delay=0.02)
+    snaps = collect([job("base", fast), job("instruct", slow)], timeout_s=5)
+    last = snaps[-1]
+    assert last["base"]["text"] == "w0 w1 w2 " and last["base"]["stats"]["finish_reason"] == "stop"
+    assert last["instruct"]["text"] == "w0 w1 w2 w3 w4 " and last["instruct"]["stats"]["finish_reason"] == "stop"
+
+
+def test_updates_are_coalesced():
+    # 200 chunks 1 ms apart: far fewer snapshots than chunks at a 50 ms interval.
+    engine = ScriptedEngine(words(200), delay=0.001)
+    snaps = collect([job("instruct", engine)], timeout_s=5, interval_s=0.05)
+    assert snaps[-1]["instruct"]["stats"]["completion_tokens"] == 200
+    assert len(snaps) < 200 / 4
+
+
+def test_one_lane_raising_does_not_stop_the_others():
+    bad = ScriptedEngine([Chunk(text="partial "), EngineError("server went away")], delay=0.001)
+    good = ScriptedEngine(words(4), delay=0.005)
+    last = collect([job("base", bad), job("instruct", good)], timeout_s=5)[-1]
+    assert last["base"]["error"] == "server went away" and last["base"]["text"] == "partial "
+    assert last["base"]["stats"]["finish_reason"] == "error"
+    assert last["instruct"]["error"] is None and last["instruct"]["stats"]["finish_reason"] == "stop"
+    assert bad.closed
+
+
+def test_a_hanging_lane_times_out_and_is_closed():
+    hang = ScriptedEngine([Chunk(text="a"), Chunk(text="b")], delay=0.5)
+    good = ScriptedEngine(words(2), delay=0.001)
+    last = collect([job("base", hang), job("instruct", good)], timeout_s=0.2)[-1]
+    assert "sent nothing for 0.2 s" in last["base"]["error"] and hang.closed
+    assert last["instruct"]["stats"]["finish_reason"] == "stop"
+
+
+def test_lanes_refused_before_start_appear_with_their_error():
+    good = ScriptedEngine(words(1))
+    last = collect([job("instruct", good)], timeout_s=5, failed={"base": "bad setting"})[-1]
+    assert last["base"]["error"] == "bad setting" and last["instruct"]["text"] == "w0 "
+
+
+def test_closing_the_consumer_closes_every_engine_stream():
+    engines = [ScriptedEngine(words(1000), delay=0.01) for _ in range(2)]
+
+    async def go():
+        stream = fan_out([job("base", engines[0]), job("instruct", engines[1])], timeout_s=5)
+        async for _ in stream:
+            break
+        await stream.aclose()
+
+    asyncio.run(go())
+    assert all(e.closed for e in engines)
+
+
+def test_reasoning_lane_splits_think_tags_and_times_the_thinking():
+    engine = ScriptedEngine(
+        [
+            Chunk(text="<thi"),
+            Chunk(text="nk>plan</th"),
+            Chunk(text="ink>answer", completion_tokens=3),
+            Chunk(finish_reason="stop"),
+        ],  # fmt: skip
+        delay=0.01,
+    )
+    last = collect([job("reasoning", engine)], timeout_s=5)[-1]["reasoning"]
+    assert (last["reasoning"], last["text"]) == ("plan", "answer")
+    assert last["stats"]["reasoning_s"] > 0
