@@ -2,8 +2,9 @@
 
 No request may fail except by a limit's own rejection (a full queue), and the
 process's memory must come back near where it started. Answers are kept
-short (a few tokens) so that the run stays within a few minutes on 2 cores;
-what is under test is the server around the model, not the model.
+short (two tokens) so that the run stays within a few minutes on 2 cores
+(about 3 when the machine is quiet, 4 to 7 when it is shared); what is
+under test is the server around the model, not the model.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ pytestmark = [
 
 SEQUENTIAL = 200
 BURST = 32
-TOKENS = 4
+TOKENS = 2
 # Generous: the allocator keeps some freed memory, and the first requests of a kind warm caches.
 RSS_TOLERANCE_MB = 300
 
