@@ -22,6 +22,10 @@ def _mark(ok: bool | None) -> str:
     return "—" if ok is None else ("pass" if ok else "**fail**")
 
 
+def _range(pair: list[float] | None) -> str:
+    return f"{pair[0]:.2f}–{pair[1]:.2f}" if pair else "—"
+
+
 def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
     if value is None:
         return "—"
@@ -49,7 +53,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| Stream efficiency: tokens/s received by a `gradio_client` consumer of `/generate` ÷ tokens/s of "
             f"the engine called directly (decode rate as the UI's stats define it; {s['tokens_requested']} tokens, "
-            f"median of {len(s['pairs'])} pairs; end to end, first-token wait included: "
+            f"median of {len(s['pairs'])} pairs, which ranged {_range(s.get('ratio_range'))}; end to end, "
+            f"first-token wait included: "
             f"{_fmt(s.get('ratio_end_to_end'), digits=3)}) "
             f"| {_fmt(s['ratio'], digits=3)} | ≥ 0.97 | {_mark(s['pass'])} |"
         )

@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", help=f"comma-separated subset of {','.join(FIGURES)} (start-up is always measured)")
     p.add_argument("--stream-tokens", type=int, default=128, help="answer length for stream efficiency (128)")
-    p.add_argument("--stream-pairs", type=int, default=3, help="engine/client pairs for stream efficiency (3)")
+    p.add_argument("--stream-pairs", type=int, default=5, help="engine/client pairs for stream efficiency (5)")
     p.add_argument("--latency-requests", type=int, default=20, help="requests for added latency (20)")
     p.add_argument("--wire-short", type=int, default=256, help="short answer for wire cost (256 tokens)")
     p.add_argument("--wire-long", type=int, default=2048, help="long answer for wire cost (2048 tokens)")

@@ -187,6 +187,7 @@ def stream_efficiency(url: str, tokens: int, reps: int, engine: DirectEngine) ->
         "goal": ">= 0.97",
         "ratio": round(ratio, 4) if ratio is not None else None,
         "pass": ratio is not None and ratio >= 0.97,
+        "ratio_range": [round(min(decode), 3), round(max(decode), 3)] if decode else None,
         "ratio_end_to_end": round(median(e2e), 4),
         "definition": "tokens/s as SeedUI's stats define it (tokens after the first / time after the first) seen "
         "by a gradio_client consumer of /generate (`for update in job`), over the same for the engine called "
