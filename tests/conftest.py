@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 # Debian's Chromium: Playwright never downloads a browser here.
 CHROMIUM = os.environ.get("SEEDUI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def run_async(coro: Any) -> Any:
+    """asyncio.run in a thread of its own: the session's sync Playwright keeps an event loop
+    running on the main thread once a browser test has run, and asyncio.run refuses to nest."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ from seedui.config import load_config
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
 from seedui.errors import EngineError
 from seedui.sampling import SamplingSettings
+from tests.conftest import run_async
 
 CFG = load_config(profile="tiny", environ={})
 REQUEST = GenerationRequest(sampling=SamplingSettings(max_tokens=8), prompt="x")
@@ -65,7 +66,7 @@ def collect(jobs: list[LaneJob], **kw) -> list[dict]:
     async def go():
         return [snap async for snap in fan_out(jobs, **kw)]
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def test_last_snapshot_is_final_for_every_lane():
@@ -118,7 +119,7 @@ def test_closing_the_consumer_closes_every_engine_stream():
             break
         await stream.aclose()
 
-    asyncio.run(go())
+    run_async(go())
     assert all(e.closed for e in engines)
 
 

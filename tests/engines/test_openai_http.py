@@ -7,7 +7,6 @@ vLLM in `tests/vllm/`.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -17,7 +16,7 @@ from seedui.engines.base import GenerationRequest
 from seedui.engines.openai_http import OpenAIHttpEngine
 from seedui.errors import EngineError
 from seedui.sampling import SamplingSettings
-from tests.conftest import free_port
+from tests.conftest import free_port, run_async
 from tests.engines.fake_openai_server import FakeServer
 
 LANES = load_config(profile="seed-coder", environ={}).lanes
@@ -43,7 +42,7 @@ def engine_for(srv: FakeServer, role: str = "instruct", *, environ=None, timeout
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_async(coro)
 
 
 async def started(engine):

@@ -12,6 +12,7 @@ from seedui.config import load_config
 from seedui.engines.factory import build_engines
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
+from tests.conftest import run_async
 
 CFG = load_config(profile="tiny", environ={})
 
@@ -19,7 +20,7 @@ CFG = load_config(profile="tiny", environ={})
 @pytest.fixture(scope="module")
 def engines():
     es = build_engines(CFG)
-    asyncio.run(es.start())
+    run_async(es.start())
     return es
 
 
@@ -28,7 +29,7 @@ def collect(engine, request):
         chunks = [c async for c in engine.stream(request)]
         return chunks
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def request(lane="instruct", prompt="Write a Python function that reverses a string.", **sampling):
@@ -101,7 +102,7 @@ def test_closing_the_stream_stops_generation_promptly(engines):
         await stream.aclose()
         return time.perf_counter()
 
-    closed = asyncio.run(go())
+    closed = run_async(go())
     deadline = closed + 5
     while time.perf_counter() < deadline and any(t.name.startswith("generate-") for t in threading.enumerate()):
         time.sleep(0.05)
@@ -121,6 +122,6 @@ def test_three_lanes_stream_concurrently(engines):
     async def all_three():
         return await asyncio.gather(*(one(n) for n in ("base", "instruct", "reasoning")))
 
-    spans = asyncio.run(all_three())
+    spans = run_async(all_three())
     # Every lane produced its first token before any lane finished: they ran at the same time.
     assert max(first for first, _ in spans) < min(end for _, end in spans)
