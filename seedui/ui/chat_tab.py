@@ -19,7 +19,7 @@ from seedui.errors import UserError
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.stop import wire_stop
+from seedui.ui.wiring import wire_lane_toggle, wire_stop
 
 History = dict[str, list[dict[str, str]]]
 
@@ -88,12 +88,7 @@ def _value(pg: Playground, name: str, messages: list[dict[str, Any]], lane: dict
 
 
 def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
-    tab.lanes.change(
-        lambda chosen: {col: gr.Column(visible=name in chosen) for name, col in tab.columns.items()},
-        inputs=[tab.lanes],
-        outputs=list(tab.columns.values()),
-        queue=False,
-    )
+    wire_lane_toggle(tab.lanes, tab.columns)
 
     async def send(data: dict[Any, Any], request: gr.Request):
         text, chosen = data[tab.message], data[tab.lanes]

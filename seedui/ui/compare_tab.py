@@ -13,7 +13,7 @@ from seedui.errors import UserError
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.stop import wire_stop
+from seedui.ui.wiring import wire_lane_toggle, wire_stop
 
 
 @dataclass
@@ -82,12 +82,7 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
 
 
 def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
-    tab.lanes.change(
-        lambda chosen: {col: gr.Column(visible=name in chosen) for name, col in tab.columns.items()},
-        inputs=[tab.lanes],
-        outputs=list(tab.columns.values()),
-        queue=False,
-    )
+    wire_lane_toggle(tab.lanes, tab.columns)
 
     async def run_compare(data: dict[Any, Any], request: gr.Request):
         chosen = data[tab.lanes]

@@ -13,7 +13,7 @@ from seedui.playground import Playground
 from seedui.render import highlight_infill
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.stop import wire_stop
+from seedui.ui.wiring import wire_stop
 
 MARKER = "<FILL>"
 MODES = ("Fill the <FILL> hole", "Complete left to right")

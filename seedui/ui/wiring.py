@@ -1,4 +1,4 @@
-"""Stop buttons: cancel the runs, and leave the lanes saying they were stopped."""
+"""Event wiring shared by the tabs: lane toggles and Stop buttons."""
 
 from __future__ import annotations
 
@@ -23,3 +23,13 @@ def wire_stop(stop: gr.Button, events: list[Any], views: list[gr.HTML]) -> None:
     for event in events:
         event.failure(mark_stopped, inputs=views, outputs=views, queue=False, show_progress="hidden")
     stop.click(fn=None, cancels=events, queue=False)
+
+
+def wire_lane_toggle(lanes: gr.CheckboxGroup, columns: dict[str, gr.Column]) -> None:
+    """Show a column for each chosen lane (a cheap, unqueued update)."""
+    lanes.change(
+        lambda chosen: {col: gr.Column(visible=name in chosen) for name, col in columns.items()},
+        inputs=[lanes],
+        outputs=list(columns.values()),
+        queue=False,
+    )
