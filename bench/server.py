@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import psutil
 
+from seedui.engines.vllm_process import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -83,7 +85,11 @@ class AppProcess:
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
         self.log = self.log_path.open("wb")
         self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # The app must not outlive a bench that is killed (e.g. by `timeout`).
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
+        )  # fmt: skip
 
     @property
     def pid(self) -> int:

@@ -136,7 +136,7 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: SIGTERM when the process that started it dies (Linux)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -408,7 +408,7 @@ class VllmServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stopped as a whole
                 env=env,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         _live_groups.add(self.proc.pid)
         _install_exit_hooks()
