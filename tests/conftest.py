@@ -8,6 +8,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,24 @@ def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
     return load_config(profile="tiny", cli=ov, environ={})
 
 
+@contextmanager
+def serving(app: Any) -> Iterator[Any]:
+    """Start a built SeedUI app's engines, serve it on a free port, and close it afterwards."""
+    app.start_engines(wait=True)
+    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
 @pytest.fixture(scope="session")
 def seedui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The SeedUI app, engines loaded, serving on a free port."""
     from seedui.server import build_app
 
-    app = build_app(tiny_config(tmp_path_factory.mktemp("app")))
-    app.start_engines(wait=True)
-    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield app
-    app.close()
+    with serving(build_app(tiny_config(tmp_path_factory.mktemp("app")))) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

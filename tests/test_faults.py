@@ -24,7 +24,7 @@ import pytest
 from gradio_client import Client
 
 from seedui.engines.base import Chunk, Engine, EngineStatus, GenerationRequest
-from tests.conftest import free_port, tiny_config
+from tests.conftest import serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
@@ -102,10 +102,8 @@ def faulty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     engines["base"] = FaultInjectingEngine(engines["base"], fault=None)
     engines["instruct"] = FaultInjectingEngine(engines["instruct"], fault="raise")
     engines["reasoning"] = FaultInjectingEngine(engines["reasoning"], fault="hang")
-    app.start_engines(wait=True)
-    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield app
-    app.close()
+    with serving(app):
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.conftest import free_port, tiny_config
+from tests.conftest import serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
@@ -181,11 +181,8 @@ def tight_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "limits.max_total_tokens": 450,
         },
     )
-    app = build_app(config)
-    app.start_engines(wait=True)
-    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
-    yield app
-    app.close()
+    with serving(build_app(config)) as app:
+        yield app
 
 
 def tight_client(app: Any, who: str | None = None) -> Client:
