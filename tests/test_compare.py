@@ -136,3 +136,22 @@ def test_reasoning_lane_splits_think_tags_and_times_the_thinking():
     last = collect([job("reasoning", engine)], timeout_s=5)[-1]["reasoning"]
     assert (last["reasoning"], last["text"]) == ("plan", "answer")
     assert last["stats"]["reasoning_s"] > 0
+
+
+def test_first_token_is_not_held_back_by_coalescing():
+    # A prompt-count chunk, then the first text at once: with a 5 s interval, a coalesced first token
+    # would wait the whole interval; it must come out in the very next snapshot instead.
+    import time
+
+    engine = ScriptedEngine([Chunk(prompt_tokens=3, completion_tokens=0), Chunk(text="hi", completion_tokens=1),
+                             Chunk(finish_reason="stop")])  # fmt: skip
+
+    async def go():
+        start = time.perf_counter()
+        async for snap in fan_out([job("instruct", engine)], timeout_s=10, interval_s=5.0):
+            if snap["instruct"]["text"]:
+                return time.perf_counter() - start
+        return None
+
+    waited = run_async(go())
+    assert waited is not None and waited < 2.5  # half the interval: the first token was not coalesced
