@@ -32,7 +32,6 @@ class LaneRun:
     text: str = ""
     reasoning: str = ""
     error: str | None = None
-    done: bool = False
     started: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     last_token_at: float | None = None
@@ -120,7 +119,6 @@ async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], time
         run.finish_reason = "error"
     finally:
         await stream.aclose()  # stops generation when the client left or we failed
-        run.done = True
         run.ended = time.perf_counter()
         changed()
 
@@ -158,7 +156,7 @@ async def fan_out(
     """
     runs = {job.name: LaneRun() for job in jobs}
     for name, error in (failed or {}).items():
-        runs[name] = LaneRun(error=error, done=True, finish_reason="error", ended=time.perf_counter())
+        runs[name] = LaneRun(error=error, finish_reason="error", ended=time.perf_counter())
     wake = asyncio.Event()
     tasks = [asyncio.create_task(run_lane(job, runs[job.name], wake.set, timeout_s)) for job in jobs]
     try:

@@ -74,5 +74,4 @@ def build_blocks(pg: Playground, shares: ShareService | None = None) -> gr.Block
         register_api(pg)
         if shares is not None:
             register_share_api(pg, shares)
-    blocks.seedui = {"tabs": tabs, "compare": compare}  # handles for later wiring (examples, shares)
     return blocks
