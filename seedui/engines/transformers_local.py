@@ -92,6 +92,9 @@ class TransformersEngine:
         self.name = "transformers"
         self._status = EngineStatus()
         self._loaded: LoadedModel | None = None
+        # The service counts a request's tokens before streaming it: keep the ids so the
+        # chat template and tokenizer run once per request, not twice.
+        self._encoded: tuple[GenerationRequest, list[int]] | None = None
 
     @property
     def status(self) -> EngineStatus:
@@ -115,11 +118,17 @@ class TransformersEngine:
         return self._loaded
 
     def encode(self, request: GenerationRequest) -> list[int]:
+        cached = self._encoded
+        if cached is not None and cached[0] is request:
+            return cached[1]
         tok = self._require().tokenizer
         if request.messages is not None:
             text = tok.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True)
-            return tok(text, add_special_tokens=False)["input_ids"]
-        return tok(request.prompt)["input_ids"]
+            ids = tok(text, add_special_tokens=False)["input_ids"]
+        else:
+            ids = tok(request.prompt)["input_ids"]
+        self._encoded = (request, ids)
+        return ids
 
     async def count_prompt_tokens(self, request: GenerationRequest) -> int | None:
         return len(self.encode(request))
