@@ -6,40 +6,16 @@ where errors become user text) and takes the client id for rate limiting.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
 
 from seedui.errors import UserError
+from seedui.notices import api_error
 from seedui.playground import Playground
 
 GENERATION = "generation"  # one concurrency group for every event that runs a model
-
-
-def client_id(request: gr.Request | None) -> str:
-    """Who is asking, for per-client limits.
-
-    X-Forwarded-For is believed only when the direct peer is a local or private
-    address (a reverse proxy, as on Spaces); a client on the open internet
-    cannot dodge its limits by sending the header itself.
-    """
-    if request is None:
-        return "local"
-    peer = request.client.host if request.client else "unknown"
-    forwarded = request.headers.get("x-forwarded-for", "") if request.headers else ""
-    if forwarded and _is_proxy(peer):
-        return forwarded.split(",")[0].strip()
-    return peer
-
-
-def _is_proxy(host: str) -> bool:
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return addr.is_loopback or addr.is_private
 
 
 async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -48,7 +24,7 @@ async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for item in stream:
             yield item
     except UserError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise api_error(str(exc)) from None
     finally:
         await stream.aclose()
 
@@ -58,7 +34,7 @@ def register_api(pg: Playground) -> None:
 
     async def generate(lane: str, prompt: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream one lane's answer as {"text", "reasoning", "stats", "error"}."""
-        async for snap in guarded(pg.generate(lane, prompt, settings, client_id(request))):
+        async for snap in guarded(pg.generate(lane, prompt, settings, pg.client(request))):
             yield snap
 
     async def compare(
@@ -69,17 +45,17 @@ def register_api(pg: Playground) -> None:
         `settings` holds sampling settings for every lane, and per-lane overrides
         under a lane's name, e.g. {"temperature": 0.2, "instruct": {"top_p": 0.9}}.
         """
-        async for snap in guarded(pg.compare(prompt, settings, lanes, client_id(request))):
+        async for snap in guarded(pg.compare(prompt, settings, lanes, pg.client(request))):
             yield snap
 
     async def fim(prefix: str, suffix: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's fill-in-the-middle for the hole between prefix and suffix."""
-        async for snap in guarded(pg.fim(prefix, suffix, settings, client_id(request))):
+        async for snap in guarded(pg.fim(prefix, suffix, settings, pg.client(request))):
             yield snap
 
     async def complete(text: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's plain left-to-right continuation of `text`."""
-        async for snap in guarded(pg.complete(text, settings, client_id(request))):
+        async for snap in guarded(pg.complete(text, settings, pg.client(request))):
             yield snap
 
     def lanes() -> dict:

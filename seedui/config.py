@@ -9,7 +9,9 @@ and key that caused it.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, field
@@ -25,6 +27,8 @@ from seedui.sampling import SamplingSettings
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 ROLES = ("base", "instruct", "reasoning")
 ENV_PREFIX = "SEEDUI_"
+# An origin as a CSP source: scheme, host (a leading *. wildcard allowed), optional port; nothing else.
+FRAME_SOURCE_RE = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class FimConfig(BaseModel):
@@ -106,6 +110,44 @@ class AppConfig(BaseModel):
     vllm_command: tuple[str, ...] = ("vllm", "serve")
     vllm_startup_timeout_s: float = Field(900.0, gt=0)
     limits: Limits = Limits()
+    # Who may tell us a client's address (X-Forwarded-For), for per-client limits: "auto" (a proxy on
+    # this host; on a Hugging Face Space, also its private ingress), a number of proxy hops, or networks.
+    trusted_proxies: Literal["auto"] | int | tuple[str, ...] = "auto"
+    # Which sites may embed the page in a frame (CSP frame-ancestors): this one and a Space's own pages.
+    frame_ancestors: tuple[str, ...] = ("'self'", "https://huggingface.co", "https://*.hf.space")
+
+    @field_validator("trusted_proxies", "frame_ancestors", mode="before")
+    @classmethod
+    def _words(cls, value: Any) -> Any:
+        # From an environment variable these come as one string: "10.0.0.0/8, 192.168.0.0/16" or "self https://x".
+        if isinstance(value, str) and value != "auto":
+            return tuple(w for w in re.split(r"[\s,]+", value) if w)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("a number of proxy hops must be 0 or more")
+        if isinstance(value, tuple):
+            for item in value:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _ancestors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        value = tuple(f"'{s}'" if s in ("self", "none") else s for s in value)
+        for source in value:
+            if source not in ("'self'", "'none'") and not FRAME_SOURCE_RE.fullmatch(source):
+                raise ValueError(
+                    f"{source!r} is not a frame-ancestors source: use 'self', 'none' or an origin "
+                    "such as https://example.org or https://*.example.org"
+                )
+        return value
 
     @field_validator("lanes")
     @classmethod

@@ -40,6 +40,7 @@ _INT_PARAMS = frozenset({"top_k", "max_tokens", "seed"})
 KNOWN_PARAMS = ("prompt", "lanes", "tab", "share", *SAMPLING_PARAMS)
 # Set by Gradio or Hugging Face Spaces, not by our links: ignored without a notice.
 FRAMEWORK_PARAMS = frozenset({"view", "logs"})
+MAX_NAMED = 8  # unknown parameters or lanes named in notices; the rest are counted
 
 
 @dataclass
@@ -93,6 +94,7 @@ def parse_query(params: Mapping[str, str], known_lanes: list[str]) -> DeepLink:
     """Turn query parameters into a prefill; invalid values become notices."""
     link = DeepLink()
     note = link.notices.append
+    unknown: list[str] = []
     for name, raw in params.items():
         value = raw if isinstance(raw, str) else str(raw)
         if name in SAMPLING_PARAMS:
@@ -126,7 +128,11 @@ def parse_query(params: Mapping[str, str], known_lanes: list[str]) -> DeepLink:
         elif name.startswith("__") or name in FRAMEWORK_PARAMS:
             continue
         else:
-            note(f"ignored unknown parameter {_show(name)}; known: {', '.join(KNOWN_PARAMS)}")
+            unknown.append(name)
+    for name in unknown[:MAX_NAMED]:
+        note(f"ignored unknown parameter {_show(name)}; known: {', '.join(KNOWN_PARAMS)}")
+    if len(unknown) > MAX_NAMED:
+        note(f"ignored {len(unknown) - MAX_NAMED} more unknown parameters")
     return link
 
 
@@ -136,10 +142,10 @@ def _parse_lanes(value: str, known_lanes: list[str], note: Any) -> list[str] | N
         note(f"ignored lanes={_show(value)}: name one or more of {', '.join(known_lanes)}")
         return None
     unknown = [name for name in asked if name not in known_lanes]
-    for name in unknown[:8]:
+    for name in unknown[:MAX_NAMED]:
         note(f"ignored lane {_show(name)}: known lanes are {', '.join(known_lanes)}")
-    if len(unknown) > 8:
-        note(f"ignored {len(unknown) - 8} more unknown lanes")
+    if len(unknown) > MAX_NAMED:
+        note(f"ignored {len(unknown) - MAX_NAMED} more unknown lanes")
     chosen = [name for name in known_lanes if name in asked]
     if not chosen:
         note("no known lane was named, so the lane selection is left as it is")

@@ -90,3 +90,54 @@ def check_text(text: object, what: str, max_chars: int, allow_empty: bool = Fals
     except UnicodeEncodeError as exc:
         raise UserError(f"the {what} has invalid Unicode at position {exc.start} (a lone surrogate)") from None
     return text
+
+
+# A request's settings: sampling values, and per-lane dicts of them. Twelve fields and a few lanes need far
+# fewer keys than this; a flood is refused before anything walks or echoes it.
+MAX_SETTINGS_KEYS = 64
+MAX_SETTINGS_DEPTH = 2  # {"temperature": 0.2, "instruct": {"top_p": 0.9}}
+MAX_SETTINGS_LIST = 8  # stop strings, the one list setting
+MAX_SETTINGS_KEY_CHARS = 64
+SETTINGS_OVERHEAD_CHARS = 16_384  # everything in the settings but the system prompts
+
+
+def check_settings_shape(settings: object, max_text_chars: int, lanes: int) -> dict:
+    """Refuse an oversized settings dict (keys, depth, size) cheaply, before it is validated.
+
+    Cost is bounded by the limits, not by the input: a dict of 300,000 keys is
+    refused on its length alone. `max_text_chars` bounds each system prompt;
+    there may be one per lane and one shared.
+    """
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise UserError(f"settings must be a JSON object (dict), got {type(settings).__name__}")
+    max_chars = (lanes + 1) * max_text_chars + SETTINGS_OVERHEAD_CHARS
+    keys = 0
+    chars = 0
+    stack: list[tuple[object, int, str]] = [(settings, 1, "settings")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_SETTINGS_DEPTH:
+                raise UserError(
+                    f"settings nest too deep: at most {MAX_SETTINGS_DEPTH} levels "
+                    "(shared values, and per-lane dicts of values under a lane's name)"
+                )
+            keys += len(node)
+            if keys > MAX_SETTINGS_KEYS:
+                raise UserError(f"settings have too many keys: the limit is {MAX_SETTINGS_KEYS}")
+            for key, value in node.items():
+                if not isinstance(key, str) or len(key) > MAX_SETTINGS_KEY_CHARS:
+                    raise UserError(f"a settings key is longer than {MAX_SETTINGS_KEY_CHARS} characters")
+                chars += len(key)
+                stack.append((value, depth + 1, f"{where}.{key}"))
+        elif isinstance(node, list):
+            if len(node) > MAX_SETTINGS_LIST:
+                raise UserError(f"{where} has {len(node):,} items; at most {MAX_SETTINGS_LIST} are allowed")
+            stack.extend((item, depth, where) for item in node)
+        elif isinstance(node, str):
+            chars += len(node)
+        if chars > max_chars:
+            raise UserError(f"settings are too large: over {max_chars:,} characters")
+    return settings

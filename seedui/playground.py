@@ -9,15 +9,17 @@ context, FIM on a model without FIM tokens) become that lane's error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from seedui.clients import ProxyTrust, client_id
 from seedui.compare import LaneJob, fan_out
 from seedui.config import AppConfig
 from seedui.engines.base import Message
 from seedui.engines.factory import EngineSet
 from seedui.errors import UserError
-from seedui.limits import RateLimiter, check_text
+from seedui.limits import RateLimiter, check_settings_shape, check_text
 from seedui.prompts import build_request, check_fits
 from seedui.sampling import SamplingSettings
 
@@ -33,6 +35,11 @@ class Playground:
         self.engines = engines
         self.limits = config.limits
         self.rate = RateLimiter(config.limits.requests_per_minute)
+        self.proxies = ProxyTrust.from_config(config.trusted_proxies, on_space=bool(os.environ.get("SPACE_ID")))
+
+    def client(self, request: Any) -> str:
+        """Who sent a request (the address per-client limits count against)."""
+        return client_id(request, self.proxies)
 
     @property
     def lane_names(self) -> list[str]:
@@ -112,7 +119,7 @@ class Playground:
 
     def lane_settings(self, settings: Any, name: str) -> tuple[SamplingSettings, str | None]:
         """Global settings, then the lane's own overrides, over the lane's defaults."""
-        settings = settings_dict(settings)
+        settings = settings or {}
         lane = self.config.lanes[name]
         shared = {k: v for k, v in settings.items() if k not in self.config.lanes}
         own = settings.get(name) or {}
@@ -141,10 +148,14 @@ class Playground:
             check_fits(prompt_tokens, sampling.max_tokens or 0, lane.context_length)
         return LaneJob(name, lane, engine, request, prompt_tokens)
 
+    def check_settings(self, settings: Any) -> dict[str, Any]:
+        """A request's settings dict, refused early when it is not one or is oversized."""
+        return check_settings_shape(settings, self.limits.max_prompt_chars, len(self.config.lanes))
+
     async def _run(
         self, names: list[str], settings: Any, inputs: dict[str, Any], *, per_lane: bool = False, strict: bool = False
     ) -> AsyncIterator[dict[str, LaneDict]]:
-        settings_dict(settings)  # a non-dict is a request error, before any lane runs
+        settings = self.check_settings(settings)  # request errors, before any lane runs
         jobs: list[LaneJob] = []
         failed: dict[str, str] = {}
         total = 0
@@ -166,10 +177,3 @@ class Playground:
         async for snap in fan_out(jobs, timeout_s=self.limits.lane_timeout_s, failed=failed):
             yield {name: snap[name] for name in names}
 
-
-def settings_dict(settings: Any) -> dict[str, Any]:
-    if settings is None:
-        return {}
-    if not isinstance(settings, dict):
-        raise UserError(f"settings must be a JSON object (dict), got {type(settings).__name__}")
-    return settings

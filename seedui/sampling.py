@@ -143,12 +143,18 @@ def field_bounds(name: str) -> dict[str, float | None]:
     return bounds
 
 
+MAX_ERRORS_NAMED = 3  # a request full of bad keys gets a short answer, not an echo of every key
+
+
 def format_validation_error(exc: ValidationError) -> str:
     parts = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS_NAMED]:
         loc = ".".join(str(p) for p in err["loc"]) or "value"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
         parts.append(f"{loc}: {msg}")
+    if len(errors) > MAX_ERRORS_NAMED:
+        parts.append(f"and {len(errors) - MAX_ERRORS_NAMED} more")
     return "; ".join(parts)

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from seedui import sandbox
 from seedui.config import AppConfig
 from seedui.engines.factory import EngineSet, build_engines
 from seedui.errors import UserError
+from seedui.framing import FrameAncestorsMiddleware
 from seedui.playground import Playground
 from seedui.shares import ShareService
 from seedui.store import Store
@@ -79,6 +81,7 @@ class SeedUI:
             "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
             "ssr_mode": False,
             "show_error": True,
+            "app_kwargs": {"middleware": [Middleware(FrameAncestorsMiddleware, sources=cfg.frame_ancestors)]},
         }
         options.update(kwargs)
         if options.get("share") and os.environ.get("SPACE_ID"):

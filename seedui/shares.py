@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 
 from seedui.errors import UserError
 from seedui.limits import RateLimited as RateLimited  # re-exported: callers catch it from here
-from seedui.limits import RateLimiter
+from seedui.limits import RateLimiter, check_settings_shape
+from seedui.sampling import MAX_ERRORS_NAMED
 from seedui.store import ShareRow, Store
 
 KB = 1024
@@ -145,7 +146,8 @@ def _kb(n: int) -> str:
 
 def _format_errors(exc: ValidationError) -> str:
     parts = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS_NAMED]:
         loc = [str(p) for p in err["loc"]]
         where = ".".join(loc) or "comparison"
         if err["type"] == "extra_forbidden":
@@ -163,6 +165,8 @@ def _format_errors(exc: ValidationError) -> str:
         else:
             msg = err["msg"].removeprefix("Value error, ")
             parts.append(f"{where}: {msg}")
+    if len(errors) > MAX_ERRORS_NAMED:
+        parts.append(f"and {len(errors) - MAX_ERRORS_NAMED} more")
     return "; ".join(parts)
 
 
@@ -179,6 +183,11 @@ def validate_comparison(data: Any) -> dict[str, Any]:
     lanes = data.get("lanes")
     if isinstance(lanes, dict) and len(lanes) > MAX_LANES:
         raise ShareTooLarge(f"too many lanes to share: {len(lanes)} (limit {MAX_LANES})")
+    if isinstance(data.get("settings"), dict):  # a flood is refused before pydantic walks it
+        try:
+            check_settings_shape(data["settings"], MAX_PROMPT_BYTES, MAX_LANES)
+        except UserError as exc:
+            raise ShareTooLarge(f"cannot share: {exc}") from None
     try:
         return Comparison.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from seedui.config import AppConfig, Overrides, load_config
@@ -44,6 +46,42 @@ def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
     for key, value in values.items():
         ov.add(key, value, "test")
     return load_config(profile="tiny", cli=ov, environ={})
+
+
+def api_call(
+    app_url: str,
+    api_name: str,
+    data_json: str,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120,
+    local_address: str | None = None,
+) -> tuple[str, Any]:
+    """POST /gradio_api/call/<api> with a raw JSON `data` list; return ("error", message) or ("complete", data).
+
+    Raw JSON text reaches the server as any HTTP client could send it (gradio_client cannot encode NaN or
+    lone surrogates), and `headers` go with both requests (e.g. a proxy's X-Forwarded-For).
+    `local_address` is the address the requests come from (e.g. 127.0.0.2: a proxy that uvicorn does not trust).
+    """
+    base = app_url.rstrip("/") + f"/gradio_api/call/{api_name.strip('/')}"
+    body = '{"data": ' + data_json + "}"
+    transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+    with httpx.Client(timeout=timeout, headers=headers, transport=transport) as http:
+        resp = http.post(base, content=body, headers={"content-type": "application/json"})
+        resp.raise_for_status()
+        event_id = resp.json()["event_id"]
+        event = None
+        last: tuple[str, Any] = ("error", "no result")
+        with http.stream("GET", f"{base}/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    event = line[len("event: ") :]
+                elif line.startswith("data: ") and event in ("error", "complete"):
+                    payload = json.loads(line[len("data: ") :])
+                    if event == "error":
+                        message = payload.get("error") if isinstance(payload, dict) else payload
+                        return "error", message
+                    last = ("complete", payload[0] if isinstance(payload, list) else payload)
+        return last
 
 
 @contextmanager

@@ -128,3 +128,27 @@ def test_bad_config_fails_at_start_with_exit_code_2(tmp_path: Path):
                           cwd=Path(__file__).resolve().parent.parent, timeout=60)  # fmt: skip
     assert proc.returncode == 2
     assert "lanes.base.context_length" in proc.stderr and str(f) in proc.stderr
+
+
+def test_proxy_and_framing_settings_from_the_environment():
+    env = {"SEEDUI_TRUSTED_PROXIES": "10.0.0.0/8, ::1", "SEEDUI_FRAME_ANCESTORS": "self https://a.example.org:8443"}
+    config = load_config(profile="tiny", environ=env)
+    assert config.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert config.frame_ancestors == ("'self'", "https://a.example.org:8443")
+    assert load_config(profile="tiny", environ={"SEEDUI_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+    assert load_config(profile="tiny", environ={}).trusted_proxies == "auto"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SEEDUI_TRUSTED_PROXIES": "proxy.local"}, "'proxy.local' is not an IP address or network"),
+        ({"SEEDUI_TRUSTED_PROXIES": "-1"}, "proxy hops must be 0 or more"),
+        ({"SEEDUI_FRAME_ANCESTORS": "self javascript:alert(1)"}, "is not a frame-ancestors source"),
+        ({"SEEDUI_FRAME_ANCESTORS": "https://a.org; script-src *"}, "is not a frame-ancestors source"),
+    ],
+)
+def test_bad_proxy_and_framing_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(profile="tiny", environ=env)
+    assert message in str(info.value) and next(iter(env)) in str(info.value)

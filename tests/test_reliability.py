@@ -17,12 +17,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.conftest import serving, tiny_config
+from tests.conftest import api_call, serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
@@ -39,33 +38,10 @@ class Raw(str):
     """JSON text for the request's `data` list, sent as is (bypasses gradio_client's encoder)."""
 
 
-def raw_call(app_url: str, api_name: str, data_json: str, timeout: float = 120) -> tuple[str, Any]:
-    """POST /gradio_api/call/<api> with a raw JSON body; return ("error", message) or ("complete", data)."""
-    base = app_url.rstrip("/") + f"/gradio_api/call/{api_name.strip('/')}"
-    body = '{"data": ' + data_json + "}"
-    with httpx.Client(timeout=timeout) as http:
-        resp = http.post(base, content=body, headers={"content-type": "application/json"})
-        resp.raise_for_status()
-        event_id = resp.json()["event_id"]
-        event = None
-        last: tuple[str, Any] = ("error", "no result")
-        with http.stream("GET", f"{base}/{event_id}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event: "):
-                    event = line[len("event: ") :]
-                elif line.startswith("data: ") and event in ("error", "complete"):
-                    payload = json.loads(line[len("data: ") :])
-                    if event == "error":
-                        message = payload.get("error") if isinstance(payload, dict) else payload
-                        return "error", message
-                    last = ("complete", payload[0] if isinstance(payload, list) else payload)
-        return last
-
-
 def outcome(client: Client, app_url: str, api_name: str, args: tuple | Raw) -> tuple[str, Any]:
     """("error", message) when the request was refused, else ("complete", final output)."""
     if isinstance(args, Raw):
-        return raw_call(app_url, api_name, args)
+        return api_call(app_url, api_name, args)
     try:
         return "complete", client.predict(*args, api_name=api_name)
     except AppError as exc:
@@ -122,7 +98,7 @@ CASES: list[tuple[str, str, tuple | Raw, str]] = [
     ("settings-string", "/compare", ("hi", "temperature=0.2", []), "settings must be a JSON object (dict), got str"),
     ("settings-number", "/compare", ("hi", 3, []), "settings must be a JSON object (dict), got int"),
     ("lane-override-not-dict", "/generate", ("instruct", "hi", {"instruct": 5}), "settings.instruct"),
-    ("10k-stop-strings", "/generate", ("instruct", "hi", {"stop": big_stop_list()}), "at most 8 stop strings"),
+    ("10k-stop-strings", "/generate", ("instruct", "hi", {"stop": big_stop_list()}), "10,000 items; at most 8"),
     ("stop-not-list", "/generate", ("instruct", "hi", {"stop": 5}), "must be a list of strings"),
     ("empty-stop-string", "/generate", ("instruct", "hi", {"stop": [""]}), "non-empty strings"),
     ("long-stop-string", "/generate", ("instruct", "hi", {"stop": ["z" * 1000]}), "at most 64 characters"),
@@ -179,6 +155,7 @@ def tight_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "limits.max_prompt_chars": 200,
             "limits.max_prompt_tokens": 40,
             "limits.max_total_tokens": 450,
+            "trusted_proxies": ["10.0.0.0/8"],  # the proxies in front of it, as behind a Space's ingress
         },
     )
     with serving(build_app(config)) as app:
@@ -268,13 +245,39 @@ def test_limits_in_flight_stay_isolated(tight_app):
     assert final["error"] is None and final["stats"]["completion_tokens"] >= 1
 
 
-def test_rate_limit_is_read_from_the_first_forwarded_address(tight_app):
-    """Behind a proxy (a Space) each visitor is its own client; the proxy's own address is not."""
-    shared_proxy = "10.0.0.1"
-    a = Client(tight_app.blocks.local_url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.5, {shared_proxy}"})
-    b = Client(tight_app.blocks.local_url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.6, {shared_proxy}"})
+def test_rate_limit_counts_the_visitor_behind_trusted_proxies(tight_app):
+    """Behind a proxy each visitor is its own client (not the proxy), and what a visitor writes into
+    X-Forwarded-For itself (the left end, before the proxies append) does not make it another client."""
+    proxy = "10.0.0.1"
+    url = tight_app.blocks.local_url
+    a = Client(url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.5, {proxy}"})
+    a_forged = Client(url, verbose=False, headers={"X-Forwarded-For": f"198.51.100.77, 203.0.113.5, {proxy}"})
+    b = Client(url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.6, {proxy}"})
     for _ in range(4):
         a.predict("base", "x = ", {"max_tokens": 1}, api_name="/generate")
-    with pytest.raises(AppError, match="too many requests"):
-        a.predict("base", "x = ", {"max_tokens": 1}, api_name="/generate")
+    for who in (a, a_forged):
+        with pytest.raises(AppError, match="too many requests"):
+            who.predict("base", "x = ", {"max_tokens": 1}, api_name="/generate")
     assert b.predict("base", "x = ", {"max_tokens": 1}, api_name="/generate")["error"] is None
+
+
+def test_a_settings_flood_is_refused_at_once_with_a_short_answer(client, app_url):
+    """300,000 keys once took 6.8 s of the server's loop and echoed every key back (23 MB)."""
+    flood = json.dumps(["instruct", "hi", {f"k{i}": 1 for i in range(300_000)}])
+    kind, message = api_call(app_url, "generate", flood)
+    assert kind == "error" and len(message) < 300, message[:300]
+    assert "settings have too many keys: the limit is 64" in message
+    kind, message = api_call(app_url, "generate", json.dumps(["instruct", "hi", {f"bad{i}": 1 for i in range(40)}]))
+    assert kind == "error" and message.count("unknown setting") == 3 and "and 37 more" in message, message
+    deep = json.dumps(["instruct", "hi", {"instruct": {"stop": [{"a": {"b": 1}}]}}])
+    assert api_call(app_url, "generate", deep) == ("error", api_call(app_url, "generate", deep)[1])
+    assert "nest too deep" in api_call(app_url, "generate", deep)[1]
+    huge = json.dumps(["instruct", "hi", {"system_prompt": "x" * 10_000_000}])
+    assert "settings are too large" in api_call(app_url, "generate", huge)[1]
+    assert client.predict("base", "x = ", {"max_tokens": 1}, api_name="/generate")["error"] is None
+
+
+def test_a_share_settings_flood_is_refused_with_a_short_answer(app_url):
+    share = {"prompt": "p", "settings": {f"k{i}": 1 for i in range(300_000)}, "lanes": {"instruct": {"text": "t"}}}
+    kind, message = api_call(app_url, "share", json.dumps([share]))
+    assert kind == "error" and len(message) < 300 and "too many keys" in message, message[:300]

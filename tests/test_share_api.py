@@ -13,6 +13,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from seedui.clients import ProxyTrust, client_id
 from seedui.shares import MAX_PROMPT_BYTES, ShareService, validate_comparison
 from seedui.store import Store
 from seedui.ui.share_panel import extract_share_id, register_share_api
@@ -99,7 +100,8 @@ def test_lane_results_from_compare_can_be_shared_as_they_are(client):
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     store = Store(Path(tmp_path_factory.mktemp("shares")) / "shares.sqlite3")
     service = ShareService(store, base_url=None, rate_per_minute=2)
-    pg = SimpleNamespace(limits=SimpleNamespace(concurrency=2))
+    trust = ProxyTrust.from_config("auto")
+    pg = SimpleNamespace(limits=SimpleNamespace(concurrency=2), client=lambda r: client_id(r, trust))
     with gr.Blocks(analytics_enabled=False) as blocks:
         register_share_api(pg, service)  # type: ignore[arg-type]
     blocks.queue()

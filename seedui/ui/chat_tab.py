@@ -14,8 +14,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION, client_id
+from seedui.api import GENERATION
 from seedui.errors import UserError
+from seedui.notices import page_error
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
@@ -93,7 +94,7 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
     async def send(data: dict[Any, Any], request: gr.Request):
         text, chosen = data[tab.message], data[tab.lanes]
         if not chosen:
-            raise gr.Error("choose at least one lane")
+            raise page_error("choose at least one lane")
         history: History = copy.deepcopy(data[tab.history] or {})  # never mutate the session's state in place
         past = {n: rendered_history(history.get(n, [])) for n in chosen}
         asks = {n: [*({"role": t["role"], "content": t["content"]} for t in history.get(n, [])),
@@ -101,14 +102,14 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
         views = {n: MessageView() for n in chosen}
         snap: dict[str, Any] = {}
         try:
-            async for snap in pg.chat(asks, sampling.settings(data), client_id(request)):
+            async for snap in pg.chat(asks, sampling.settings(data), pg.client(request)):
                 yield {
                     tab.views[n]: _value(pg, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
                                          running=not snap[n]["stats"].get("finish_reason"))
                     for n in snap
                 }  # fmt: skip
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise page_error(str(exc)) from None
         out: dict[Any, Any] = {}
         for n, lane in snap.items():
             shown = [*past[n], user_message(text), views[n].view(lane, True)]

@@ -8,8 +8,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION, client_id
+from seedui.api import GENERATION
 from seedui.errors import UserError
+from seedui.notices import page_error
 from seedui.playground import Playground
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
@@ -87,12 +88,12 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
     async def run_compare(data: dict[Any, Any], request: gr.Request):
         chosen = data[tab.lanes]
         if not chosen:
-            raise gr.Error("choose at least one lane")
+            raise page_error("choose at least one lane")
         settings = sampling.settings(data)
         msgs = {name: MessageView() for name in chosen}
         snap: dict[str, Any] = {}
         try:
-            async for snap in pg.compare(data[tab.prompt], settings, chosen, client_id(request)):
+            async for snap in pg.compare(data[tab.prompt], settings, chosen, pg.client(request)):
                 # The result state is kept up to date (it costs no bytes: states stay on the server),
                 # so what was streamed before a Stop can still be shared or exported.
                 yield {
@@ -100,7 +101,7 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
                     tab.result: comparison(pg, data[tab.prompt], settings, snap),
                 }
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise page_error(str(exc)) from None
         if snap:  # the final render (closes open blocks) and the result as data
             yield {
                 **{tab.views[n]: _view(pg, n, msgs[n], snap[n], final=True) for n in snap},

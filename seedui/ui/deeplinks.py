@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from seedui.deeplink import DeepLink, parse_query
+from seedui.notices import warn
 from seedui.playground import Playground
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.sampling_panel import SLIDERS, SamplingPanel
@@ -117,7 +118,7 @@ def wire_deeplinks(
         updates, notes = deeplink_updates(link, compare, tabs, sampling, chat, fim)
         if notes:
             text = "About this link: " + "; ".join(notes)
-            gr.Warning(text)
+            warn(text)
             updates[notice] = notice_html(text)
         return updates
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION, client_id
+from seedui.api import GENERATION
 from seedui.errors import UserError
+from seedui.notices import page_error
 from seedui.playground import Playground
 from seedui.render import highlight_infill
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
@@ -87,16 +88,16 @@ def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> No
         try:
             if mode == MODES[0]:
                 prefix, suffix = split_hole(code)
-                stream = pg.fim(prefix, suffix, settings, client_id(request))
+                stream = pg.fim(prefix, suffix, settings, pg.client(request))
             else:
                 prefix, suffix = code.replace(MARKER, ""), ""
-                stream = pg.complete(prefix, settings, client_id(request))
+                stream = pg.complete(prefix, settings, pg.client(request))
             async for snap in stream:
                 message = filled_view(prefix, snap["text"], suffix, lang)
                 running = not snap["stats"].get("finish_reason")
                 yield {tab.view: lane_value(base, cfg.display_name, engine.name, [message], snap, running=running)}
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise page_error(str(exc)) from None
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
     event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,

@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio import route_utils
 
-from seedui.api import client_id
 from seedui.errors import UserError
 from seedui.export import to_json, to_markdown
+from seedui.notices import api_error, page_error, warn
 from seedui.playground import Playground
 from seedui.render import escape_text
 from seedui.sampling import SamplingSettings
@@ -254,7 +254,7 @@ class ExportFiles:
         try:
             md, js = self.write(comparison)
         except UserError as exc:
-            gr.Warning(f"cannot export this comparison: {exc}")
+            warn(f"cannot export this comparison: {exc}")
             return gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(value=None, interactive=False)
         return gr.DownloadButton(value=md, interactive=True), gr.DownloadButton(value=js, interactive=True)
 
@@ -441,13 +441,13 @@ def _wire(
 
     def do_share(result: dict, request: gr.Request) -> dict[Any, Any]:
         if not result:
-            raise gr.Error(NO_RESULT, print_exception=False)
+            raise page_error(NO_RESULT)
         if service is None:
-            raise gr.Error(UNAVAILABLE, print_exception=False)
+            raise page_error(UNAVAILABLE)
         try:
-            made = service.create(result, client_id(request))
+            made = service.create(result, pg.client(request))
         except UserError as exc:
-            raise gr.Error(f"could not share: {exc}", print_exception=False) from None
+            raise page_error(f"could not share: {exc}") from None
         url = share_url(request, made["id"])
         return {panel.share_result: share_result_html(url, made["id"], made["delete_token"]), panel.delete_id: url}
 
@@ -458,7 +458,7 @@ def _wire(
 
     def do_delete(text: str, token: str) -> dict[Any, Any]:
         if service is None:
-            raise gr.Error(UNAVAILABLE, print_exception=False)
+            raise page_error(UNAVAILABLE)
         share_id = extract_share_id(text)
         try:
             service.delete(share_id, (token or "").strip())
@@ -523,10 +523,10 @@ def _wire(
 
     def open_in_playground(comparison: dict) -> dict[Any, Any]:
         if not comparison:
-            raise gr.Error("no shared comparison is open", print_exception=False)
+            raise page_error("no shared comparison is open")
         updates, notes = playground_updates(pg, sampling, compare, comparison)
         if notes:
-            gr.Warning("Opened in the playground, with changes: " + "; ".join(notes))
+            warn("Opened in the playground, with changes: " + "; ".join(notes))
         return {tabs: gr.Tabs(selected="compare"), **updates}
 
     panel.open_playground.click(open_in_playground, inputs=[panel.shared], outputs=play_outputs)
@@ -543,9 +543,9 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
         The delete token is returned only this once: keep it to delete the share.
         """
         try:
-            made = service.create(comparison, client_id(request))
+            made = service.create(comparison, pg.client(request))
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise api_error(str(exc)) from None
         return {**made, "url": share_url(request, made["id"])}
 
     def load_share(id: str) -> dict:
@@ -553,7 +553,7 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
         try:
             return service.load(extract_share_id(id))
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise api_error(str(exc)) from None
 
     def delete_share(id: str, delete_token: str) -> dict:
         """Delete a share with the delete token shown when it was made; returns {"deleted": id}."""
@@ -561,7 +561,7 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
         try:
             service.delete(share_id, delete_token)
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise api_error(str(exc)) from None
         return {"deleted": share_id}
 
     limit = pg.limits.concurrency

@@ -47,3 +47,48 @@ def open_app(page: Any, query: str = "") -> Any:
     page.goto(page.app_url + (f"?{query}" if query else ""))
     page.wait_for_selector("#compare-prompt textarea", state="attached")
     return page
+
+
+class Attacker:
+    """A site on another origin (its own loopback port): serves `page` at / and records every request."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.page = "<!doctype html><title>attacker</title>"
+        self.hits: list[str] = []
+        attacker = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                attacker.hits.append(self.path)
+                body = attacker.page.encode() if self.path == "/" else b"stolen"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8" if self.path == "/" else "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET  # noqa: N815 - a form's submit is a hit too
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stolen(self) -> list[str]:
+        """Requests beyond the attacker's own page."""
+        return [path for path in self.hits if path != "/"]
+
+
+@pytest.fixture
+def attacker() -> Iterator[Attacker]:
+    site = Attacker()
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
