@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"seedui: {exc}", file=sys.stderr)
         return 2
-    from seedui.server import build_app  # heavy imports after the config is known to be good
+    from seedui.webapp import build_app  # heavy imports after the config is known to be good
 
     app = build_app(config)
     # SIGTERM (docker stop, a Space restart) must run the same clean shutdown as Ctrl-C.

@@ -36,7 +36,7 @@ async def one_lane(engines: Any, config: Any, name: str, tokens: int) -> dict[st
     lane = config.lanes[name]
     # Greedy with a stop-free prompt: every run decodes (up to) the same number of tokens.
     sampling = SamplingSettings.parse({"max_tokens": tokens, "temperature": 0}).merged_over(lane.sampling)
-    request = build_request(lane, sampling, prompt=PROMPTS.get(lane.prompt_style, PROMPTS["chat"]))
+    request = build_request(lane, sampling, prompt=PROMPTS["chat" if lane.chats else "completion"])
     start = time.perf_counter()
     first = last = None
     count = 0

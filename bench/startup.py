@@ -12,7 +12,7 @@ from bench.stream import client_for
 def model_cache_state() -> str:
     """'warm' when the embedded model's converted safetensors copy already exists (the usual case after a first run)."""
     from seedui.config import load_config
-    from seedui.models import CONVERTED_MARKER
+    from seedui.weights import CONVERTED_MARKER
 
     config = load_config(profile="tiny", environ={})
     models = {lane.model for lane in config.lanes.values()}

@@ -51,11 +51,11 @@ class DirectEngine:
     def __init__(self) -> None:
         from seedui.config import load_config
         from seedui.engines.factory import build_engines
-        from seedui.playground import Playground
+        from seedui.service import LaneService
 
         self.config = load_config(profile="tiny", environ={})
         self.engines = build_engines(self.config)
-        self.playground = Playground(self.config, self.engines)
+        self.playground = LaneService(self.config, self.engines)
         self.loop = asyncio.new_event_loop()
         self.loop.run_until_complete(self.engines.start())
         state = self.engines.engines[LANE].status

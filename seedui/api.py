@@ -13,7 +13,7 @@ import gradio as gr
 
 from seedui.errors import UserError
 from seedui.notices import api_error
-from seedui.playground import Playground
+from seedui.service import LaneService
 
 GENERATION = "generation"  # one concurrency group for every event that runs a model
 
@@ -29,12 +29,12 @@ async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         await stream.aclose()
 
 
-def register_api(pg: Playground) -> None:
+def register_api(service: LaneService) -> None:
     """Declare the endpoints; call inside the app's `gr.Blocks` context."""
 
     async def generate(lane: str, prompt: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream one lane's answer as {"text", "reasoning", "stats", "error"}."""
-        async for snap in guarded(pg.generate(lane, prompt, settings, pg.client(request))):
+        async for snap in guarded(service.generate(lane, prompt, settings, service.client(request))):
             yield snap
 
     async def compare(
@@ -45,17 +45,17 @@ def register_api(pg: Playground) -> None:
         `settings` holds sampling settings for every lane, and per-lane overrides
         under a lane's name, e.g. {"temperature": 0.2, "instruct": {"top_p": 0.9}}.
         """
-        async for snap in guarded(pg.compare(prompt, settings, lanes, pg.client(request))):
+        async for snap in guarded(service.compare(prompt, settings, lanes, service.client(request))):
             yield snap
 
     async def fim(prefix: str, suffix: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's fill-in-the-middle for the hole between prefix and suffix."""
-        async for snap in guarded(pg.fim(prefix, suffix, settings, pg.client(request))):
+        async for snap in guarded(service.fim(prefix, suffix, settings, service.client(request))):
             yield snap
 
     async def complete(text: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's plain left-to-right continuation of `text`."""
-        async for snap in guarded(pg.complete(text, settings, pg.client(request))):
+        async for snap in guarded(service.complete(text, settings, service.client(request))):
             yield snap
 
     def lanes() -> dict:
@@ -65,13 +65,13 @@ def register_api(pg: Playground) -> None:
                 "role": lane.role,
                 "display_name": lane.display_name,
                 "model": lane.model,
-                "engine": pg.engines.engines[name].name,
-                "status": pg.engines.engines[name].status.state,
+                "engine": service.engines.engines[name].name,
+                "status": service.engines.engines[name].status.state,
                 "fim": lane.fim is not None,
             }
-            for name, lane in pg.config.lanes.items()
+            for name, lane in service.config.lanes.items()
         }
 
     for fn in (generate, compare, fim, complete):
-        gr.api(fn, api_name=fn.__name__, concurrency_limit=pg.limits.concurrency, concurrency_id=GENERATION)
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=service.limits.concurrency, concurrency_id=GENERATION)
     gr.api(lanes, api_name="lanes", queue=False)

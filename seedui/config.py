@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seedui.errors import ConfigError
+from seedui.errors import ConfigError, describe_validation_error
 from seedui.sampling import SamplingSettings
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -61,7 +61,6 @@ class LaneConfig(BaseModel):
     base_url: str | None = None
     api_key_env: str | None = None
     served_model_name: str | None = None
-    prompt_style: Literal["completion", "chat", "reasoning"]
     context_length: int = Field(ge=16)
     fim: FimConfig | None = None
     stop: tuple[str, ...] = ()
@@ -69,6 +68,31 @@ class LaneConfig(BaseModel):
     system_prompt: str | None = None
     think_tags: tuple[str, str] = ("<think>", "</think>")
     vllm: VllmOptions = VllmOptions()
+
+    # The role is the one notion of how a lane behaves:
+    #   base       plain completion and fill-in-the-middle; it does not chat
+    #   instruct   chat through the model's own template, with a system prompt
+    #   reasoning  chat with no system message (Seed-Coder-Reasoning's template rejects one); its
+    #              thinking is split from the answer
+
+    @property
+    def chats(self) -> bool:
+        return self.role != "base"
+
+    @property
+    def takes_system_prompt(self) -> bool:
+        return self.role == "instruct"
+
+    @property
+    def thinks(self) -> bool:
+        return self.role == "reasoning"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_prompt_style(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "prompt_style" in data:
+            raise ValueError("prompt_style is gone: the lane's role (base, instruct or reasoning) decides its prompt")
+        return data
 
     @field_validator("base_url")
     @classmethod
@@ -315,15 +339,12 @@ def load_config(
 
 
 def describe_config_error(exc: ValidationError, sources: dict[str, str]) -> str:
-    lines = ["invalid configuration:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
+    def source(key: str) -> str:
         # The longest source key that is a prefix of (or under) the failing key.
-        source = "built-in profile"
         for src_key in sorted(sources, key=len, reverse=True):
             if key == src_key or key.startswith(src_key + ".") or src_key.startswith(key + "."):
-                source = sources[src_key]
-                break
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"  {source}: {key}: {msg}")
-    return "\n".join(lines)
+                return f"  {sources[src_key]}: "
+        return "  built-in profile: "
+
+    problems = describe_validation_error(exc, prefix=source, limit=20, separator="\n")
+    return "invalid configuration:\n" + problems

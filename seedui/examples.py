@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seedui.errors import ConfigError
+from seedui.errors import ConfigError, describe_validation_error
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "examples" / "gallery"
 SUFFIXES = (".yaml", ".yml")
@@ -94,18 +94,10 @@ def load_example(path: Path) -> Example:
     try:
         return Example(id=path.stem, **data)
     except ValidationError as exc:
-        raise ConfigError(f"example {path}: {_describe(exc)}") from None
+        problems = describe_validation_error(exc, prefix=lambda _: "field ", limit=None)
+        raise ConfigError(f"example {path}: {problems}") from None
     except TypeError as exc:  # non-string keys, e.g. `1: x`
         raise ConfigError(f"example {path}: {exc}") from None
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        msg = str(err.get("ctx", {}).get("error", err["msg"])) if err["type"] == "value_error" else err["msg"]
-        loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"field '{loc}': {msg}" if loc else msg)
-    return "; ".join(parts)
 
 
 def load_examples(folder: Path = GALLERY_DIR) -> list[Example]:

@@ -15,13 +15,13 @@ import json
 import re
 from typing import Any
 
+from seedui.fences import close_open_fence
 from seedui.shares import ShareInvalid, validate_comparison
 
 TITLE = "SeedUI comparison"
 MAX_INLINE_CHARS = 200
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>!|#&~])")
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
 def _inline(text: Any) -> str:
@@ -49,25 +49,6 @@ def _fence(text: str, info: str = "") -> str:
     ticks = "`" * max(3, longest + 1)
     body = text if text.endswith("\n") or not text else text + "\n"
     return f"{ticks}{info}\n{body}{ticks}"
-
-
-def close_open_fence(text: str) -> str:
-    """`text` unchanged, plus a closing fence if it ends inside an open code fence."""
-    opener: str | None = None
-    for line in text.splitlines():
-        match = _FENCE_LINE.match(line)
-        if not match:
-            continue
-        run, rest = match.group(1), match.group(2)
-        if opener is None:
-            if run[0] == "`" and "`" in rest:
-                continue  # not a fence: a backtick fence's info string has no backticks
-            opener = run
-        elif run[0] == opener[0] and len(run) >= len(opener) and not rest.strip():
-            opener = None
-    if opener is None:
-        return text
-    return text + ("" if text.endswith("\n") else "\n") + opener
 
 
 def _scalar(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Per-lane prompt formats and the streaming thinking/answer splitter.
+"""Per-lane prompt formats: chat turns, plain completion, fill-in-the-middle.
 
 Pure functions: no engine, no Gradio. Chat templates are never hand-written:
 the transformers engine applies the tokenizer's own template, OpenAI chat
@@ -8,7 +8,6 @@ endpoints apply the server's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from seedui.config import FimConfig, LaneConfig
 from seedui.engines.base import GenerationRequest, Message
@@ -22,7 +21,7 @@ def chat_messages(
     """The messages a chat lane sends: system prompt (Instruct only) + checked turns."""
     turns = tuple({"role": m["role"], "content": m["content"]} for m in history)
     check_turns(turns, lane)
-    if lane.prompt_style == "reasoning":
+    if not lane.takes_system_prompt:
         # Seed-Coder-Reasoning's template rejects a system message: never send one.
         return turns
     system = system_prompt if system_prompt is not None else lane.system_prompt
@@ -36,7 +35,7 @@ def check_turns(turns: Sequence[Message], lane: LaneConfig) -> None:
         raise UserError("the conversation is empty: write a message first")
     for i, turn in enumerate(turns):
         if turn["role"] == "system":
-            if lane.prompt_style == "reasoning":
+            if not lane.takes_system_prompt:
                 raise UserError(f"{lane.display_name} takes no system message (its chat template rejects one)")
             raise UserError("put the system prompt in the system prompt setting, not in the conversation")
         expected = "user" if i % 2 == 0 else "assistant"
@@ -81,7 +80,7 @@ def build_request(
         sampling = SamplingSettings.model_validate({**sampling.set_values(), "stop": stop[:8]})
     if fim is not None:
         return GenerationRequest(sampling=sampling, prompt=fim_prompt(lane, *fim))
-    if lane.prompt_style == "completion":
+    if not lane.chats:
         if history is not None:
             raise UserError(f"{lane.display_name} is a completion model: it continues text, it does not chat")
         return GenerationRequest(sampling=sampling, prompt=prompt or "")
@@ -97,79 +96,3 @@ def check_fits(prompt_tokens: int, max_tokens: int, context_length: int) -> None
             f"the prompt is {prompt_tokens} tokens, but with max_tokens {max_tokens} only {room} fit "
             f"in this lane's context of {context_length} tokens: shorten the prompt or lower max_tokens"
         )
-
-
-@dataclass
-class ThinkSplitter:
-    """Split streamed text into reasoning (inside <think>...</think>) and answer.
-
-    Safe for tags cut across chunks: text that could be the start of a tag is
-    held back until the next chunk (or `flush`) decides.
-    """
-
-    open_tag: str = "<think>"
-    close_tag: str = "</think>"
-    in_think: bool = False
-    _held: str = ""
-    _seen_text: bool = False
-
-    def feed(self, delta: str) -> tuple[str, str]:
-        """-> (reasoning delta, answer delta)."""
-        buf = self._held + delta
-        self._held = ""
-        reasoning, answer = [], []
-        while buf:
-            tag = self.close_tag if self.in_think else self.open_tag
-            idx = buf.find(tag)
-            if idx >= 0:
-                (reasoning if self.in_think else answer).append(buf[:idx])
-                buf = buf[idx + len(tag) :]
-                self.in_think = not self.in_think
-                continue
-            keep = _partial_suffix(buf, tag)
-            emit, self._held = buf[: len(buf) - keep], buf[len(buf) - keep :]
-            (reasoning if self.in_think else answer).append(emit)
-            break
-        return "".join(reasoning), "".join(answer)
-
-    def flush(self) -> tuple[str, str]:
-        held, self._held = self._held, ""
-        return (held, "") if self.in_think else ("", held)
-
-
-def _partial_suffix(text: str, tag: str) -> int:
-    """Length of the longest end of `text` that is a proper start of `tag`."""
-    for n in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:n]):
-            return n
-    return 0
-
-
-class StopMatcher:
-    """Cut streamed text at the first stop string (the stop string itself is not shown).
-
-    For engines that cannot stop on strings themselves; like ThinkSplitter,
-    text that may be the start of a stop string is held back.
-    """
-
-    def __init__(self, stops: Sequence[str]) -> None:
-        self.stops = [s for s in stops if s]
-        self._held = ""
-        self.stopped = False
-
-    def feed(self, delta: str) -> str:
-        if self.stopped:
-            return ""
-        buf = self._held + delta
-        hits = [(buf.find(s), s) for s in self.stops if s in buf]
-        if hits:
-            self.stopped = True
-            self._held = ""
-            return buf[: min(i for i, _ in hits)]
-        keep = max((_partial_suffix(buf, s) for s in self.stops), default=0)
-        self._held = buf[len(buf) - keep :] if keep else ""
-        return buf[: len(buf) - keep]
-
-    def flush(self) -> str:
-        held, self._held = self._held, ""
-        return "" if self.stopped else held

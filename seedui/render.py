@@ -42,6 +42,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import Text as TextToken
 from pygments.util import ClassNotFound
 
+from seedui import fences
+
 Block = str | list[str]
 
 RUNNABLE_LANGS = frozenset({"python", "javascript", "html"})
@@ -241,11 +243,7 @@ def _fence_closed(group: _Group, lines: list[str]) -> bool:
     last = group.end - 1
     if tok.type != "fence" or last <= group.start or last >= len(lines):
         return False
-    marker = tok.markup
-    stripped = lines[last].rstrip(" \t")
-    indent = len(stripped) - len(stripped.lstrip(" "))
-    body = stripped[indent:]
-    return indent <= 3 and len(body) >= len(marker) and body == marker[0] * len(body)
+    return fences.closes(lines[last], tok.markup)
 
 
 def _self_complete(group: _Group, lines: list[str]) -> bool:

@@ -1,7 +1,9 @@
-"""One validated sampling model, mapped to each engine's request format.
+"""One validated sampling model: bounds, labels and UI hints, in one place.
 
 Only values that were set are sent: an unset field means "the engine's own
-default", so nothing the user did not ask for reaches the model.
+default", so nothing the user did not ask for reaches the model. Each engine
+maps these settings to its own wire format (`generate_kwargs` in the
+transformers engine, `request_kwargs` in the OpenAI one).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from seedui.errors import UserError
+from seedui.errors import UserError, describe_validation_error
 
 MAX_STOP_STRINGS = 8
 MAX_STOP_CHARS = 64
 # The hard ceiling for max_tokens; the lane's context length is the real bound
 # and is applied in `SamplingSettings.check_for_lane`.
 MAX_TOKENS_CEILING = 65536
+# What a lane generates at most when neither its model card nor the request sets max_tokens.
+DEFAULT_MAX_TOKENS = 256
 
 
 class SamplingSettings(BaseModel):
@@ -78,7 +82,7 @@ class SamplingSettings(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise UserError(f"invalid {where}: {format_validation_error(exc)}") from None
+            raise UserError(f"invalid {where}: {describe_validation_error(exc, unknown='unknown setting')}") from None
 
     def set_values(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -93,44 +97,6 @@ class SamplingSettings(BaseModel):
                 f"max_tokens {self.max_tokens} is larger than this lane's context of {context_length} tokens"
             )
 
-    # --- engine mappings -------------------------------------------------
-
-    def to_generate_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for transformers `model.generate`.
-
-        presence/frequency penalties and the seed have no `generate` kwarg; the
-        transformers engine applies them with its own logits processors.
-        """
-        kw: dict[str, Any] = {}
-        if self.max_tokens is not None:
-            kw["max_new_tokens"] = self.max_tokens
-        greedy = self.temperature == 0
-        kw["do_sample"] = not greedy
-        if not greedy:
-            if self.temperature is not None:
-                kw["temperature"] = self.temperature
-            if self.top_p is not None:
-                kw["top_p"] = self.top_p
-            # generate() defaults top_k to 50; 0 turns it off as in vLLM.
-            kw["top_k"] = self.top_k if self.top_k is not None else 0
-            if self.min_p:
-                kw["min_p"] = self.min_p
-        if self.repetition_penalty is not None:
-            kw["repetition_penalty"] = self.repetition_penalty
-        return kw
-
-    def to_openai_body(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(standard OpenAI params, extra_body) for an OpenAI-compatible server."""
-        std: dict[str, Any] = {}
-        for key in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "seed"):
-            value = getattr(self, key)
-            if value is not None:
-                std[key] = value
-        if self.stop:
-            std["stop"] = list(self.stop)
-        extra = {k: getattr(self, k) for k in ("top_k", "min_p", "repetition_penalty") if getattr(self, k) is not None}
-        return std, extra
-
 
 def field_bounds(name: str) -> dict[str, float | None]:
     """Slider bounds for a field, read from the model (one source of truth)."""
@@ -141,20 +107,3 @@ def field_bounds(name: str) -> dict[str, float | None]:
             if getattr(meta, attr, None) is not None:
                 bounds[key] = getattr(meta, attr)
     return bounds
-
-
-MAX_ERRORS_NAMED = 3  # a request full of bad keys gets a short answer, not an echo of every key
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    parts = []
-    errors = exc.errors()
-    for err in errors[:MAX_ERRORS_NAMED]:
-        loc = ".".join(str(p) for p in err["loc"]) or "value"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown setting"
-        parts.append(f"{loc}: {msg}")
-    if len(errors) > MAX_ERRORS_NAMED:
-        parts.append(f"and {len(errors) - MAX_ERRORS_NAMED} more")
-    return "; ".join(parts)

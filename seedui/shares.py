@@ -25,15 +25,14 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
-from seedui.errors import UserError
+from seedui.errors import UserError, describe_validation_error
 from seedui.limits import RateLimited as RateLimited  # re-exported: callers catch it from here
 from seedui.limits import RateLimiter, check_settings_shape
-from seedui.sampling import MAX_ERRORS_NAMED
 from seedui.store import ShareRow, Store
 
 KB = 1024
@@ -144,30 +143,13 @@ def _kb(n: int) -> str:
     return f"{n:,} bytes ({n / KB:,.1f} KB)"
 
 
-def _format_errors(exc: ValidationError) -> str:
-    parts = []
-    errors = exc.errors()
-    for err in errors[:MAX_ERRORS_NAMED]:
-        loc = [str(p) for p in err["loc"]]
-        where = ".".join(loc) or "comparison"
-        if err["type"] == "extra_forbidden":
-            if len(loc) == 1:
-                place = "comparison"
-            elif loc[0] == "lanes" and len(loc) == 3:
-                place = "lane"
-            else:
-                place = loc[0]
-            allowed = _FIELDS_BY_PLACE.get(place)
-            hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-            parts.append(f"unknown field {loc[-1]!r} at {where}{hint}")
-        elif err["type"] == "missing":
-            parts.append(f"{where}: required field is missing")
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            parts.append(f"{where}: {msg}")
-    if len(errors) > MAX_ERRORS_NAMED:
-        parts.append(f"and {len(errors) - MAX_ERRORS_NAMED} more")
-    return "; ".join(parts)
+def _allowed(loc: Sequence[str]) -> list[str] | None:
+    """The fields a place in a comparison takes, for an 'unknown field' message."""
+    if len(loc) == 1:
+        return _FIELDS_BY_PLACE["comparison"]
+    if loc[0] == "lanes" and len(loc) == 3:
+        return _FIELDS_BY_PLACE["lane"]
+    return _FIELDS_BY_PLACE.get(loc[0])
 
 
 def validate_comparison(data: Any) -> dict[str, Any]:
@@ -191,7 +173,8 @@ def validate_comparison(data: Any) -> dict[str, Any]:
     try:
         return Comparison.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
-        raise ShareInvalid(f"invalid comparison: {_format_errors(exc)}") from None
+        problems = describe_validation_error(exc, unknown="unknown field", allowed=_allowed)
+        raise ShareInvalid(f"invalid comparison: {problems}") from None
 
 
 def encode_for_share(data: Any) -> str:

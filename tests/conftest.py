@@ -98,7 +98,7 @@ def serving(app: Any) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def seedui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The SeedUI app, engines loaded, serving on a free port."""
-    from seedui.server import build_app
+    from seedui.webapp import build_app
 
     with serving(build_app(tiny_config(tmp_path_factory.mktemp("app")))) as app:
         yield app

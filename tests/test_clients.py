@@ -63,7 +63,7 @@ def test_no_request_is_the_local_caller():
 @pytest.fixture(scope="module")
 def strict_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The tiny app with its shipped per-client limits (the session app raises them for the tests)."""
-    from seedui.server import build_app
+    from seedui.webapp import build_app
 
     config = tiny_config(
         tmp_path_factory.mktemp("strict"), **{"limits.requests_per_minute": 30, "limits.shares_per_minute": 10}

@@ -17,14 +17,14 @@ def test_seed_coder_profile_holds_the_three_models_with_right_formats():
     assert {lane.model for lane in cfg.lanes.values()} == SEED_IDS
     assert {lane.role for lane in cfg.lanes.values()} == set(ROLES)
     base, instruct, reasoning = cfg.lanes["base"], cfg.lanes["instruct"], cfg.lanes["reasoning"]
-    assert base.prompt_style == "completion" and base.engine == "vllm"
+    assert not base.chats and base.engine == "vllm"
     assert (base.fim.order, base.fim.suffix, base.fim.prefix, base.fim.middle) == (
         "spm", "<[fim-suffix]>", "<[fim-prefix]>", "<[fim-middle]>",
     )  # fmt: skip
     assert instruct.sampling.set_values() == {
         "temperature": 0.6, "top_p": 0.8, "repetition_penalty": 1.05, "max_tokens": 512,
     }  # fmt: skip
-    assert reasoning.prompt_style == "reasoning" and reasoning.system_prompt is None
+    assert reasoning.thinks and not reasoning.takes_system_prompt and reasoning.system_prompt is None
 
 
 def test_tiny_profile_is_cpu_transformers_without_fim():
@@ -152,3 +152,8 @@ def test_bad_proxy_and_framing_settings_name_the_variable(env, message):
     with pytest.raises(ConfigError) as info:
         load_config(profile="tiny", environ=env)
     assert message in str(info.value) and next(iter(env)) in str(info.value)
+
+
+def test_prompt_style_is_gone_and_says_so():
+    with pytest.raises(ConfigError, match="prompt_style is gone: the lane's role"):
+        load_config(profile="tiny", environ={"SEEDUI_LANES__BASE__PROMPT_STYLE": "completion"})

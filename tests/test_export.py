@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from seedui.export import close_open_fence, to_json, to_markdown
+from seedui.export import to_json, to_markdown
+from seedui.fences import close_open_fence
 from seedui.shares import ShareInvalid, validate_comparison
 
 PYTHON_ANSWER = (
@@ -153,7 +154,7 @@ def test_minimal_comparison_exports() -> None:
 
 
 def test_invalid_comparison_is_refused() -> None:
-    with pytest.raises(ShareInvalid, match="unknown field 'oops'"):
+    with pytest.raises(ShareInvalid, match="oops: unknown field"):
         to_markdown({"prompt": "p", "lanes": {"base": {"text": "t"}}, "oops": 1})
 
 

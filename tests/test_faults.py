@@ -95,7 +95,7 @@ class FaultInjectingEngine:
 
 @pytest.fixture(scope="module")
 def faulty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from seedui.server import build_app
+    from seedui.webapp import build_app
 
     app = build_app(tiny_config(tmp_path_factory.mktemp("faults"), **{"limits.lane_timeout_s": LANE_TIMEOUT_S}))
     engines = app.engines.engines  # the playground holds the same dict

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from seedui.config import load_config
 from seedui.errors import UserError
-from seedui.prompts import StopMatcher, ThinkSplitter, build_request, chat_messages, check_fits, fim_prompt
+from seedui.prompts import build_request, chat_messages, check_fits, fim_prompt
 from seedui.sampling import SamplingSettings
 
 SEED = load_config(profile="seed-coder", environ={})
@@ -110,47 +108,12 @@ def test_check_fits(prompt_tokens, max_tokens, context, ok):
 def test_prompts_render_through_the_real_tokenizer_template():
     from transformers import AutoTokenizer
 
-    from seedui.models import resolve_model
+    from seedui.weights import resolve_weights
 
-    tok = AutoTokenizer.from_pretrained(resolve_model(TINY.lanes["instruct"].model, TINY.cache_dir))
+    tok = AutoTokenizer.from_pretrained(resolve_weights(TINY.lanes["instruct"].model, TINY.cache_dir))
     instruct = build_request(TINY.lanes["instruct"], S, prompt="Sort a list", system_prompt="You write Rust.")
     text = tok.apply_chat_template(list(instruct.messages), tokenize=False, add_generation_prompt=True)
     assert "You write Rust." in text and text.rstrip().endswith("assistant")
     reasoning = build_request(TINY.lanes["reasoning"], S, prompt="Sort a list", system_prompt="You write Rust.")
     text = tok.apply_chat_template(list(reasoning.messages), tokenize=False, add_generation_prompt=True)
     assert "You write Rust." not in text and "Sort a list" in text
-
-
-THINK_CASES = [
-    ("<think>plan</think>answer", "plan", "answer"),
-    ("no tags at all", "", "no tags at all"),
-    ("<think>only thinking", "only thinking", ""),
-    ("a < b <th then</think>", "", "a < b <th then</think>"),
-    ("<think>x < y</thin k></think>ok", "x < y</thin k>", "ok"),
-]
-
-
-@pytest.mark.parametrize("text, reasoning, answer", THINK_CASES)
-def test_think_splitter_at_every_cut(text, reasoning, answer):
-    # Every way of cutting the text in up to three chunks gives the same split.
-    for i, j in itertools.combinations_with_replacement(range(len(text) + 1), 2):
-        splitter = ThinkSplitter()
-        parts = [splitter.feed(text[:i]), splitter.feed(text[i:j]), splitter.feed(text[j:]), splitter.flush()]
-        assert "".join(p[0] for p in parts) == reasoning, (i, j)
-        assert "".join(p[1] for p in parts) == answer, (i, j)
-
-
-def test_think_splitter_one_char_at_a_time():
-    splitter = ThinkSplitter()
-    out = [splitter.feed(c) for c in "<think>a</think>b"] + [splitter.flush()]
-    assert "".join(r for r, _ in out) == "a" and "".join(a for _, a in out) == "b"
-
-
-@pytest.mark.parametrize(
-    "text, stops, shown",
-    [("hello\n\nworld", ["\n\n"], "hello"), ("abc", ["x"], "abc"), ("a###b##", ["##", "###"], "a"), ("ab", [], "ab")],
-)
-def test_stop_matcher_at_every_cut(text, stops, shown):
-    for i in range(len(text) + 1):
-        m = StopMatcher(stops)
-        assert m.feed(text[:i]) + m.feed(text[i:]) + m.flush() == shown

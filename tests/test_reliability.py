@@ -144,7 +144,7 @@ def test_at_least_25_bad_input_cases():
 @pytest.fixture(scope="module")
 def tight_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A second app with small limits: one generation at a time, one waiting, four requests a minute, ..."""
-    from seedui.server import build_app
+    from seedui.webapp import build_app
 
     config = tiny_config(
         tmp_path_factory.mktemp("tight"),

@@ -456,3 +456,22 @@ def test_infill_is_marked_in_place_and_text_is_exact():
     assert html_lib.unescape(text) == "def f(x):\n    return x * 2\n\nprint(f(3))\n"
     marked = re.sub(r"<[^>]+>", "", html_out.split('<mark class="seedui-infill">')[1].split("</mark>")[0])
     assert html_lib.unescape(marked) == "return x * 2"
+
+
+@pytest.mark.parametrize(
+    ("line", "opener", "closes"),
+    [
+        ("```", "```", True),
+        ("````  ", "```", True),
+        ("   ```", "```", True),
+        ("    ```", "```", False),  # four spaces: indented code, not a fence
+        ("``", "```", False),
+        ("~~~", "```", False),
+        ("``` python", "```", False),
+        ("~~~~", "~~~", True),
+    ],
+)
+def test_fence_closing_rules(line, opener, closes):
+    from seedui import fences
+
+    assert fences.closes(line, opener) is closes

@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+from seedui.engines.openai_http import openai_body
+from seedui.engines.transformers_local import generate_kwargs
 from seedui.errors import UserError
 from seedui.sampling import SamplingSettings, field_bounds
 
@@ -58,7 +60,7 @@ def test_only_set_values_are_sent_and_lane_defaults_fill_the_rest():
 
 def test_generate_kwargs_exact():
     s = SamplingSettings(temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, max_tokens=64)
-    assert s.to_generate_kwargs() == {
+    assert generate_kwargs(s) == {
         "max_new_tokens": 64,
         "do_sample": True,
         "temperature": 0.6,
@@ -71,12 +73,12 @@ def test_generate_kwargs_exact():
 
 def test_generate_kwargs_greedy_drops_sampling_knobs():
     s = SamplingSettings(temperature=0, top_p=0.5, max_tokens=8)
-    assert s.to_generate_kwargs() == {"max_new_tokens": 8, "do_sample": False}
+    assert generate_kwargs(s) == {"max_new_tokens": 8, "do_sample": False}
 
 
 def test_generate_kwargs_turn_off_transformers_default_top_k():
     # generate() would apply top_k=50 unless told otherwise; vLLM/OpenAI default is off.
-    assert SamplingSettings(temperature=1.0).to_generate_kwargs()["top_k"] == 0
+    assert generate_kwargs(SamplingSettings(temperature=1.0))["top_k"] == 0
 
 
 def test_openai_body_exact():
@@ -84,7 +86,7 @@ def test_openai_body_exact():
         temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, presence_penalty=0.5,
         frequency_penalty=0.25, max_tokens=64, seed=3, stop=["\n\n", "###"],
     )  # fmt: skip
-    std, extra = s.to_openai_body()
+    std, extra = openai_body(s)
     assert std == {
         "temperature": 0.6,
         "top_p": 0.8,

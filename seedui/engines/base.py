@@ -60,7 +60,7 @@ class EngineStatus:
 
 
 class Engine(Protocol):
-    """What compare.py needs from an engine. Engines never import Gradio."""
+    """What the fan-out needs from an engine. Engines never import Gradio or the prompt layer."""
 
     name: str  # shown on the page, e.g. "transformers (cpu)" or "vLLM @ http://..."
 

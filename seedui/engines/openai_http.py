@@ -2,9 +2,9 @@
 
 Requests go through the `openai` client: chat lanes use `/v1/chat/completions`
 (the server applies the model's chat template), raw prompts (plain completion,
-FIM strings) use `/v1/completions`. The sampling body comes from
-`SamplingSettings.to_openai_body()`: standard fields as arguments, vLLM's
-top_k / min_p / repetition_penalty in `extra_body`.
+FIM strings) use `/v1/completions`. The sampling body is built here
+(`request_kwargs`): standard fields as arguments, vLLM's top_k / min_p /
+repetition_penalty in `extra_body`.
 
 Reasoning: when the server splits thinking itself (vLLM `--reasoning-parser`)
 its `reasoning_content` (or `reasoning`) deltas become `Chunk.reasoning`;
@@ -29,6 +29,7 @@ import openai
 from seedui.config import LaneConfig
 from seedui.engines.base import Chunk, EngineStatus, FinishReason, GenerationRequest
 from seedui.errors import EngineError
+from seedui.sampling import SamplingSettings
 
 if TYPE_CHECKING:
     from seedui.engines.vllm_process import VllmServer
@@ -198,7 +199,7 @@ class OpenAIHttpEngine:
 
     def request_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
         """The exact keyword arguments for `chat.completions.create` / `completions.create`."""
-        std, extra = request.sampling.to_openai_body()
+        std, extra = openai_body(request.sampling)
         stream_options: dict[str, Any] = {"include_usage": True}
         if self.is_vllm:
             stream_options["continuous_usage_stats"] = True  # vLLM only: usage in every chunk
@@ -285,6 +286,20 @@ class OpenAIHttpEngine:
                 return f"{url} refused the request ({exc.status_code}): {message}{hint}"
             return f"{url} answered {exc.status_code} while {doing}: {message}"
         return f"{url}: {exc}"
+
+
+STANDARD_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "seed")
+EXTRA_FIELDS = ("top_k", "min_p", "repetition_penalty")  # vLLM, llama.cpp and SGLang take them in the body
+
+
+def openai_body(sampling: SamplingSettings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(standard OpenAI params, extra_body) for the settings that were set."""
+    values = sampling.set_values()
+    std = {k: values[k] for k in STANDARD_FIELDS if k in values}
+    if sampling.stop:
+        std["stop"] = list(sampling.stop)
+    extra = {k: values[k] for k in EXTRA_FIELDS if k in values}
+    return std, extra
 
 
 def _delta_text(choice: Any, chat: bool) -> tuple[str, str]:

@@ -19,10 +19,9 @@ from typing import Any
 from seedui.config import LaneConfig
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
 from seedui.errors import EngineError
-from seedui.models import resolve_model
-from seedui.prompts import StopMatcher
-
-DEFAULT_MAX_NEW_TOKENS = 256
+from seedui.sampling import DEFAULT_MAX_TOKENS, SamplingSettings
+from seedui.streaming import StopMatcher
+from seedui.weights import resolve_weights
 
 
 @dataclass
@@ -51,7 +50,7 @@ class ModelPool:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        path = resolve_model(model_id, self.cache_dir)
+        path = resolve_weights(model_id, self.cache_dir)
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
@@ -136,7 +135,7 @@ class TransformersEngine:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         loaded = self._require()
         prompt_ids = self.encode(request)
-        kwargs = generate_kwargs(request)
+        kwargs = generate_kwargs(request.sampling)
         max_new = kwargs["max_new_tokens"]
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -180,10 +179,27 @@ class TransformersEngine:
             cancel.set()  # the client went away, a stop string matched, or we finished
 
 
-def generate_kwargs(request: GenerationRequest) -> dict[str, Any]:
-    kwargs = request.sampling.to_generate_kwargs()
-    kwargs.setdefault("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
-    return kwargs
+def generate_kwargs(sampling: SamplingSettings) -> dict[str, Any]:
+    """Keyword arguments for transformers `model.generate`.
+
+    presence/frequency penalties and the seed have no `generate` kwarg: they are
+    applied with logits processors of our own (seedui/engines/logits.py).
+    """
+    kw: dict[str, Any] = {"max_new_tokens": sampling.max_tokens or DEFAULT_MAX_TOKENS}
+    greedy = sampling.temperature == 0
+    kw["do_sample"] = not greedy
+    if not greedy:
+        if sampling.temperature is not None:
+            kw["temperature"] = sampling.temperature
+        if sampling.top_p is not None:
+            kw["top_p"] = sampling.top_p
+        # generate() defaults top_k to 50; 0 turns it off as in vLLM.
+        kw["top_k"] = sampling.top_k if sampling.top_k is not None else 0
+        if sampling.min_p:
+            kw["min_p"] = sampling.min_p
+    if sampling.repetition_penalty is not None:
+        kw["repetition_penalty"] = sampling.repetition_penalty
+    return kw
 
 
 def _generate(

@@ -190,10 +190,10 @@ def model_path(model: str, cache_dir: Path) -> str:
     """What vLLM loads: a local folder as is; the embedded model converted once; else the HF id (vLLM downloads)."""
     if Path(model).expanduser().exists():
         return str(Path(model).expanduser().resolve())
-    from seedui.models import embedded_gguf, resolve_model
+    from seedui.weights import embedded_gguf, resolve_weights
 
     if embedded_gguf(model) is not None:
-        return str(resolve_model(model, cache_dir))
+        return str(resolve_weights(model, cache_dir))
     return model
 
 

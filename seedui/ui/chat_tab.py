@@ -17,7 +17,7 @@ import gradio as gr
 from seedui.api import GENERATION
 from seedui.errors import UserError
 from seedui.notices import page_error
-from seedui.playground import Playground
+from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
 from seedui.ui.wiring import wire_lane_toggle, wire_stop
@@ -51,8 +51,8 @@ def rendered_history(turns: list[dict[str, str]]) -> list[dict[str, Any]]:
     return out
 
 
-def build_chat_tab(pg: Playground, sampling: SamplingPanel) -> ChatTab:
-    chat_lanes = [n for n, lane in pg.config.lanes.items() if lane.prompt_style != "completion"]
+def build_chat_tab(service: LaneService, sampling: SamplingPanel) -> ChatTab:
+    chat_lanes = [n for n, lane in service.config.lanes.items() if lane.chats]
     with gr.Tab("Chat", id="chat"):
         columns: dict[str, gr.Column] = {}
         views: dict[str, gr.HTML] = {}
@@ -60,7 +60,7 @@ def build_chat_tab(pg: Playground, sampling: SamplingPanel) -> ChatTab:
             for name in chat_lanes:
                 with gr.Column(min_width=340) as col:
                     views[name] = gr.HTML(
-                        _value(pg, name, []), html_template=LANE_TEMPLATE, elem_id=f"chat-{name}",
+                        _value(service, name, []), html_template=LANE_TEMPLATE, elem_id=f"chat-{name}",
                         apply_default_css=False, padding=False,
                     )  # fmt: skip
                 columns[name] = col
@@ -69,7 +69,7 @@ def build_chat_tab(pg: Playground, sampling: SamplingPanel) -> ChatTab:
         )
         with gr.Row():
             lanes = gr.CheckboxGroup(
-                [(pg.config.lanes[n].display_name, n) for n in chat_lanes], value=chat_lanes, label="Lanes",
+                [(service.config.lanes[n].display_name, n) for n in chat_lanes], value=chat_lanes, label="Lanes",
                 elem_id="chat-lanes", scale=3,
             )  # fmt: skip
             send = gr.Button("Send", variant="primary", elem_id="chat-send")
@@ -79,16 +79,18 @@ def build_chat_tab(pg: Playground, sampling: SamplingPanel) -> ChatTab:
             clear = gr.Button("Clear", elem_id="chat-clear")
         history = gr.State({})
     tab = ChatTab(message, lanes, send, stop, retry, undo, clear, views, columns, history)
-    _wire(pg, tab, sampling)
+    _wire(service, tab, sampling)
     return tab
 
 
-def _value(pg: Playground, name: str, messages: list[dict[str, Any]], lane: dict | None = None, running: bool = False):
-    cfg = pg.config.lanes[name]
-    return lane_value(name, cfg.display_name, pg.engines.engines[name].name, messages, lane, running=running)
+def _value(
+    service: LaneService, name: str, messages: list[dict[str, Any]], lane: dict | None = None, running: bool = False
+):
+    cfg = service.config.lanes[name]
+    return lane_value(name, cfg.display_name, service.engines.engines[name].name, messages, lane, running=running)
 
 
-def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
+def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
     wire_lane_toggle(tab.lanes, tab.columns)
 
     async def send(data: dict[Any, Any], request: gr.Request):
@@ -102,10 +104,12 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
         views = {n: MessageView() for n in chosen}
         snap: dict[str, Any] = {}
         try:
-            async for snap in pg.chat(asks, sampling.settings(data), pg.client(request)):
+            async for snap in service.chat(asks, sampling.settings(data), service.client(request)):
                 yield {
-                    tab.views[n]: _value(pg, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
-                                         running=not snap[n]["stats"].get("finish_reason"))
+                    tab.views[n]: _value(
+                        service, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
+                        running=not snap[n]["stats"].get("finish_reason"),
+                    )
                     for n in snap
                 }  # fmt: skip
         except UserError as exc:
@@ -116,11 +120,11 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
             if not lane["error"] and lane["stats"].get("finish_reason") != "cancelled":
                 answer = {"role": "assistant", "content": lane["text"], "reasoning": lane["reasoning"]}
                 history[n] = [*history.get(n, []), {"role": "user", "content": text}, answer]
-            out[tab.views[n]] = _value(pg, n, shown, lane)
+            out[tab.views[n]] = _value(service, n, shown, lane)
         yield {**out, tab.history: history, tab.message: ""}
 
     def show(history: History) -> dict[Any, Any]:
-        return {tab.views[n]: _value(pg, n, rendered_history(history.get(n, []))) for n in tab.views}
+        return {tab.views[n]: _value(service, n, rendered_history(history.get(n, []))) for n in tab.views}
 
     def take_back(history: History) -> dict[Any, Any]:
         """Drop every lane's last exchange and put that message back in the box (undo; retry resends it)."""
@@ -135,7 +139,7 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
     events = []
     for trigger in (tab.send.click, tab.message.submit):
         events.append(trigger(send, inputs=inputs, outputs=gen_outputs, concurrency_id=GENERATION,
-                              concurrency_limit=pg.limits.concurrency, show_progress="hidden"))  # fmt: skip
+                              concurrency_limit=service.limits.concurrency, show_progress="hidden"))  # fmt: skip
     tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
     events.append(
         tab.retry.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False).then(
@@ -143,7 +147,7 @@ def _wire(pg: Playground, tab: ChatTab, sampling: SamplingPanel) -> None:
             inputs=inputs,
             outputs=gen_outputs,
             concurrency_id=GENERATION,
-            concurrency_limit=pg.limits.concurrency,
+            concurrency_limit=service.limits.concurrency,
             show_progress="hidden",
         )  # fmt: skip
     )

@@ -11,7 +11,7 @@ import gradio as gr
 from seedui.api import GENERATION
 from seedui.errors import UserError
 from seedui.notices import page_error
-from seedui.playground import Playground
+from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
 from seedui.ui.wiring import wire_lane_toggle, wire_stop
@@ -31,10 +31,10 @@ class CompareTab:
     check_results: gr.JSON
 
 
-def empty_view(pg: Playground, name: str, **kw: Any) -> dict[str, Any]:
+def empty_view(service: LaneService, name: str, **kw: Any) -> dict[str, Any]:
     """A lane column with no answer yet; says so when its engine is not ready."""
-    lane = pg.config.lanes[name]
-    engine = pg.engines.engines[name]
+    lane = service.config.lanes[name]
+    engine = service.engines.engines[name]
     status = engine.status
     note = "" if status.state == "ready" else f"{status.state}: {status.detail}".strip(": ")
     if status.state == "failed" and status.log_tail:
@@ -42,8 +42,8 @@ def empty_view(pg: Playground, name: str, **kw: Any) -> dict[str, Any]:
     return lane_value(name, lane.display_name, engine.name, [], status=note, **kw)
 
 
-def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
-    names = pg.lane_names
+def build_compare_tab(service: LaneService, sampling: SamplingPanel) -> CompareTab:
+    names = service.lane_names
     with gr.Tab("Compare", id="compare"):
         prompt = gr.Textbox(
             label="Prompt", lines=5, max_lines=30, elem_id="compare-prompt",
@@ -51,7 +51,7 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
         )  # fmt: skip
         with gr.Row(equal_height=False):
             lanes = gr.CheckboxGroup(
-                [(pg.config.lanes[n].display_name, n) for n in names], value=names, label="Lanes",
+                [(service.config.lanes[n].display_name, n) for n in names], value=names, label="Lanes",
                 elem_id="compare-lanes", scale=4,
             )  # fmt: skip
             run = gr.Button("Run", variant="primary", elem_id="compare-run", scale=1)
@@ -63,7 +63,7 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
                 with gr.Column(min_width=340, elem_classes=["seedui-col"]) as col:
                     # A callable value is re-read on every page load: engines start after the page is built.
                     views[name] = gr.HTML(
-                        partial(empty_view, pg, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
+                        partial(empty_view, service, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
                         apply_default_css=False, padding=False,
                     )  # fmt: skip
                 columns[name] = col
@@ -78,11 +78,11 @@ def build_compare_tab(pg: Playground, sampling: SamplingPanel) -> CompareTab:
             )
         result = gr.State({})
     tab = CompareTab(prompt, lanes, run, stop, columns, views, result, check_code, check_run, check_results)
-    _wire(pg, tab, sampling)
+    _wire(service, tab, sampling)
     return tab
 
 
-def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
+def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> None:
     wire_lane_toggle(tab.lanes, tab.columns)
 
     async def run_compare(data: dict[Any, Any], request: gr.Request):
@@ -93,23 +93,23 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
         msgs = {name: MessageView() for name in chosen}
         snap: dict[str, Any] = {}
         try:
-            async for snap in pg.compare(data[tab.prompt], settings, chosen, pg.client(request)):
+            async for snap in service.compare(data[tab.prompt], settings, chosen, service.client(request)):
                 # The result state is kept up to date (it costs no bytes: states stay on the server),
                 # so what was streamed before a Stop can still be shared or exported.
                 yield {
-                    **{tab.views[n]: _view(pg, n, msgs[n], snap[n], final=False) for n in snap},
-                    tab.result: comparison(pg, data[tab.prompt], settings, snap),
+                    **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=False) for n in snap},
+                    tab.result: comparison(service, data[tab.prompt], settings, snap),
                 }
         except UserError as exc:
             raise page_error(str(exc)) from None
         if snap:  # the final render (closes open blocks) and the result as data
             yield {
-                **{tab.views[n]: _view(pg, n, msgs[n], snap[n], final=True) for n in snap},
-                tab.result: comparison(pg, data[tab.prompt], settings, snap),
+                **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=True) for n in snap},
+                tab.result: comparison(service, data[tab.prompt], settings, snap),
             }
 
     def clear(chosen: list[str]):
-        return {tab.views[n]: empty_view(pg, n, running=n in chosen) for n in tab.views}
+        return {tab.views[n]: empty_view(service, n, running=n in chosen) for n in tab.views}
 
     inputs = {tab.prompt, tab.lanes, *sampling.inputs()}
     outputs = [*tab.views.values(), tab.result]
@@ -117,7 +117,7 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
     for trigger in (tab.run.click, tab.prompt.submit):
         ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False).then(
             run_compare, inputs=inputs, outputs=outputs, concurrency_id=GENERATION,
-            concurrency_limit=pg.limits.concurrency, show_progress="hidden",
+            concurrency_limit=service.limits.concurrency, show_progress="hidden",
         )  # fmt: skip
         events.append(ev)
 
@@ -138,14 +138,14 @@ def _wire(pg: Playground, tab: CompareTab, sampling: SamplingPanel) -> None:
     )
 
 
-def _view(pg: Playground, name: str, msg: MessageView, lane: dict[str, Any], final: bool) -> dict[str, Any]:
-    cfg = pg.config.lanes[name]
+def _view(service: LaneService, name: str, msg: MessageView, lane: dict[str, Any], final: bool) -> dict[str, Any]:
+    cfg = service.config.lanes[name]
     running = not final and not lane["stats"].get("finish_reason")
-    engine = pg.engines.engines[name].name
+    engine = service.engines.engines[name].name
     return lane_value(name, cfg.display_name, engine, [msg.view(lane, final)], lane, running=running)
 
 
-def comparison(pg: Playground, prompt: str, settings: dict[str, Any], lanes: dict[str, Any]) -> dict[str, Any]:
+def comparison(service: LaneService, prompt: str, settings: dict[str, Any], lanes: dict[str, Any]) -> dict[str, Any]:
     """What a share or an export keeps: the prompt, settings, and each lane's result."""
     return {
         "prompt": prompt,
@@ -153,11 +153,11 @@ def comparison(pg: Playground, prompt: str, settings: dict[str, Any], lanes: dic
         "lanes": {
             name: {
                 **lane,
-                "model": pg.config.lanes[name].model,
-                "display_name": pg.config.lanes[name].display_name,
-                "engine": pg.engines.engines[name].name,
+                "model": service.config.lanes[name].model,
+                "display_name": service.config.lanes[name].display_name,
+                "engine": service.engines.engines[name].name,
             }
             for name, lane in lanes.items()
         },
-        "meta": {"profile": pg.config.profile},
+        "meta": {"profile": service.config.profile},
     }

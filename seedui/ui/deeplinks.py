@@ -16,7 +16,7 @@ import gradio as gr
 
 from seedui.deeplink import DeepLink, parse_query
 from seedui.notices import warn
-from seedui.playground import Playground
+from seedui.service import LaneService
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.sampling_panel import SLIDERS, SamplingPanel
 from seedui.ui.share_panel import enclosing, notice_html, reopen
@@ -79,7 +79,7 @@ def deeplink_updates(
 
 
 def wire_deeplinks(
-    pg: Playground,
+    service: LaneService,
     compare: CompareTab,
     tabs: gr.Tabs,
     sampling: SamplingPanel,
@@ -114,7 +114,7 @@ def wire_deeplinks(
         params = {k: v for k, v in given.items() if not (k == SHARE_PARAM and str(v).strip())}
         if not params:
             return {comp: gr.skip() for comp in outputs}
-        link = parse_query(params, pg.lane_names)
+        link = parse_query(params, service.lane_names)
         updates, notes = deeplink_updates(link, compare, tabs, sampling, chat, fim)
         if notes:
             text = "About this link: " + "; ".join(notes)

@@ -10,8 +10,8 @@ import gradio as gr
 from seedui.api import GENERATION
 from seedui.errors import UserError
 from seedui.notices import page_error
-from seedui.playground import Playground
 from seedui.render import highlight_infill
+from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
 from seedui.ui.wiring import wire_stop
@@ -47,12 +47,12 @@ def filled_view(prefix: str, middle: str, suffix: str, lang: str) -> dict[str, A
     return {"role": "assistant", "think_label": "", "think_open": False, "think": [], "blocks": blocks}
 
 
-def build_fim_tab(pg: Playground, sampling: SamplingPanel) -> FimTab | None:
+def build_fim_tab(service: LaneService, sampling: SamplingPanel) -> FimTab | None:
     try:
-        base = pg.base_lane()
+        base = service.base_lane()
     except UserError:
         return None  # no Base lane in this configuration: no tab
-    lane = pg.config.lanes[base]
+    lane = service.config.lanes[base]
     with gr.Tab("Completion / FIM", id="fim"):
         note = "" if lane.fim else f" — **{lane.display_name} has no FIM tokens**: filling a hole will say so."
         gr.Markdown(f"Write code and mark the hole with `{MARKER}`; the Base lane fills it.{note}")
@@ -67,17 +67,17 @@ def build_fim_tab(pg: Playground, sampling: SamplingPanel) -> FimTab | None:
             run = gr.Button("Run", variant="primary", elem_id="fim-run")
             stop = gr.Button("Stop", variant="stop", elem_id="fim-stop")
         view = gr.HTML(
-            lane_value(base, lane.display_name, pg.engines.engines[base].name, []),
+            lane_value(base, lane.display_name, service.engines.engines[base].name, []),
             html_template=LANE_TEMPLATE, elem_id="fim-view", apply_default_css=False, padding=False,
         )  # fmt: skip
     tab = FimTab(code, language, mode, run, stop, view)
-    _wire(pg, tab, sampling, base)
+    _wire(service, tab, sampling, base)
     return tab
 
 
-def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> None:
-    cfg = pg.config.lanes[base]
-    engine = pg.engines.engines[base]
+def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str) -> None:
+    cfg = service.config.lanes[base]
+    engine = service.engines.engines[base]
     tab.language.change(
         lambda lang: gr.Code(language=lang if lang in EDITOR_LANGS else None), [tab.language], [tab.code], queue=False
     )
@@ -88,10 +88,10 @@ def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> No
         try:
             if mode == MODES[0]:
                 prefix, suffix = split_hole(code)
-                stream = pg.fim(prefix, suffix, settings, pg.client(request))
+                stream = service.fim(prefix, suffix, settings, service.client(request))
             else:
                 prefix, suffix = code.replace(MARKER, ""), ""
-                stream = pg.complete(prefix, settings, pg.client(request))
+                stream = service.complete(prefix, settings, service.client(request))
             async for snap in stream:
                 message = filled_view(prefix, snap["text"], suffix, lang)
                 running = not snap["stats"].get("finish_reason")
@@ -101,5 +101,5 @@ def _wire(pg: Playground, tab: FimTab, sampling: SamplingPanel, base: str) -> No
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
     event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,
-                          concurrency_limit=pg.limits.concurrency, show_progress="hidden")  # fmt: skip
+                          concurrency_limit=service.limits.concurrency, show_progress="hidden")  # fmt: skip
     wire_stop(tab.stop, [event], [tab.view])

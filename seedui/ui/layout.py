@@ -9,8 +9,8 @@ from pathlib import Path
 import gradio as gr
 
 from seedui.api import register_api
-from seedui.playground import Playground
 from seedui.render import pygments_css
+from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import build_compare_tab
@@ -28,50 +28,50 @@ def page_css() -> str:
     return pygments_css() + "\n" + STYLE_FILE.read_text()
 
 
-def banner_html(pg: Playground) -> str:
+def banner_html(service: LaneService) -> str:
     """Which profile runs and why, and each lane's engine state. Always visible."""
-    cfg = pg.config
+    cfg = service.config
     tiny = cfg.profile == "tiny"
     label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
     what = escape(cfg.description)
     if tiny:
         what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
     states = " · ".join(
-        f"{escape(lane.display_name)}: {escape(pg.engines.engines[name].status.state)}"
+        f"{escape(lane.display_name)}: {escape(service.engines.engines[name].status.state)}"
         for name, lane in cfg.lanes.items()
     )
     return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small></div>"
 
 
-def all_ready(pg: Playground) -> bool:
-    return all(e.status.state != "starting" for e in pg.engines.engines.values())
+def all_ready(service: LaneService) -> bool:
+    return all(e.status.state != "starting" for e in service.engines.engines.values())
 
 
-def build_blocks(pg: Playground, shares: ShareService | None = None) -> gr.Blocks:
+def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
     """The page; `shares` None turns sharing off (Export and deep links still work)."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
         with gr.Row():
             # A callable value is read on each page load, so the banner shows the engines' current state.
-            banner = gr.HTML(partial(banner_html, pg), elem_id="profile-banner")
+            banner = gr.HTML(partial(banner_html, service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
-        sampling = build_sampling_panel(pg.config)
+        sampling = build_sampling_panel(service.config)
         with gr.Tabs(elem_id="tabs") as tabs:
-            compare = build_compare_tab(pg, sampling)
-            chat = build_chat_tab(pg, sampling)
-            fim = build_fim_tab(pg, sampling)
-        build_gallery(pg.config, tabs, compare, chat, fim)
-        build_share_panel(pg, compare, tabs, sampling, shares)
-        wire_deeplinks(pg, compare, tabs, sampling, chat=chat, fim=fim)
+            compare = build_compare_tab(service, sampling)
+            chat = build_chat_tab(service, sampling)
+            fim = build_fim_tab(service, sampling)
+        build_gallery(service.config, tabs, compare, chat, fim)
+        build_share_panel(service, compare, tabs, sampling, shares)
+        wire_deeplinks(service, compare, tabs, sampling, chat=chat, fim=fim)
         # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
-        timer = gr.Timer(2.0, active=not all_ready(pg))
+        timer = gr.Timer(2.0, active=not all_ready(service))
         timer.tick(
-            lambda: {banner: banner_html(pg), timer: gr.Timer(active=not all_ready(pg))},
+            lambda: {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))},
             outputs=[banner, timer],
             queue=False,
             show_progress="hidden",
         )
-        register_api(pg)
+        register_api(service)
         if shares is not None:
-            register_share_api(pg, shares)
+            register_share_api(service, shares)
     return blocks

@@ -115,7 +115,7 @@ class SamplingPanel:
             settings = self.shared.values(data, include_sliders=not data[self.card_defaults])
         system = data[self.system_prompt]
         for name, lane in self.config.lanes.items():
-            if system and lane.prompt_style == "chat":
+            if system and lane.takes_system_prompt:
                 settings.setdefault(name, {})["system_prompt"] = system
         return settings
 
@@ -142,7 +142,7 @@ def build_sampling_panel(config: AppConfig) -> SamplingPanel:
                 label="System prompt (Instruct)", lines=2, elem_id="system-prompt",
                 placeholder="Empty: the model's chat template decides (Seed-Coder-Instruct adds its own default).",
             )  # fmt: skip
-            if any(lane.prompt_style == "reasoning" for lane in config.lanes.values()):
+            if any(lane.chats and not lane.takes_system_prompt for lane in config.lanes.values()):
                 gr.Textbox(
                     REASONING_NOTE, label="System prompt (Reasoning)", interactive=False, elem_id="reasoning-sys"
                 )

@@ -30,9 +30,9 @@ from gradio import route_utils
 from seedui.errors import UserError
 from seedui.export import to_json, to_markdown
 from seedui.notices import api_error, page_error, warn
-from seedui.playground import Playground
 from seedui.render import escape_text
 from seedui.sampling import SamplingSettings
+from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
@@ -79,7 +79,7 @@ _STAT_NUMBERS = ("ttft_s", "completion_tokens", "tokens_per_s", "total_s", "reas
 
 @dataclass
 class SharePanel:
-    service: ShareService | None
+    shares: ShareService | None
     share: gr.Button
     share_result: gr.HTML
     export_md: gr.DownloadButton
@@ -278,17 +278,17 @@ def _control_values(controls: Controls, s: SamplingSettings, notes: list[str], w
 
 
 def playground_updates(
-    pg: Playground, sampling: SamplingPanel, compare: CompareTab, comparison: dict[str, Any]
+    service: LaneService, sampling: SamplingPanel, compare: CompareTab, comparison: dict[str, Any]
 ) -> tuple[dict[Any, Any], list[str]]:
     """Updates that put a stored comparison into the Compare tab, and notices for what could not be kept.
 
     Settings are reproduced as the run saw them: the page's linked sliders when the
     comparison carries a full set of them, each lane's own controls otherwise (its
     model card defaults, then the shared values, then the lane's overrides — the
-    order `Playground.lane_settings` applies).
+    order `LaneService.lane_settings` applies).
     """
     notes: list[str] = []
-    here = pg.lane_names
+    here = service.lane_names
     shared_lanes = list((comparison.get("lanes") or {}).keys())
     chosen = [n for n in here if n in shared_lanes]
     for name in shared_lanes:
@@ -343,10 +343,10 @@ def playground_updates(
     out[sampling.unlink] = True
     for name, controls in sampling.per_lane.items():
         try:
-            s, _ = pg.lane_settings(settings, name)
+            s, _ = service.lane_settings(settings, name)
         except UserError as exc:
             notes.append(f"{exc}; lane {name} shows its model card defaults")
-            s = pg.config.lanes[name].sampling
+            s = service.config.lanes[name].sampling
         out.update(_control_values(controls, s, notes, f"lane {name}: "))
     return out, notes
 
@@ -371,15 +371,15 @@ def enclosing(component: Any, kind: type) -> Any:
 
 
 def build_share_panel(
-    pg: Playground,
+    service: LaneService,
     compare: CompareTab,
     tabs: gr.Tabs,
     sampling: SamplingPanel,
-    service: ShareService | None = None,
+    shares: ShareService | None = None,
 ) -> SharePanel:
     """Add the share/export controls to the Compare tab and the Shared tab to `tabs`.
 
-    Call inside the app's Blocks context, after the tabs are built. `service`
+    Call inside the app's Blocks context, after the tabs are built. `shares`
     None means sharing is off (the database could not be opened); Export works.
     """
     compare_tab = enclosing(compare.prompt, gr.Tab)
@@ -421,15 +421,15 @@ def build_share_panel(
             shared = gr.State({})
 
     panel = SharePanel(
-        service, share, share_result, export_md, export_json, delete_id, delete_token, delete, delete_status,
+        shares, share, share_result, export_md, export_json, delete_id, delete_token, delete, delete_status,
         shared_tab, shared_notice, shared_view, shared, open_playground, shared_export_md, shared_export_json,
     )  # fmt: skip
-    _wire(pg, panel, compare, tabs, sampling, blocks, exports)
+    _wire(service, panel, compare, tabs, sampling, blocks, exports)
     return panel
 
 
 def _wire(
-    pg: Playground,
+    service: LaneService,
     panel: SharePanel,
     compare: CompareTab,
     tabs: gr.Tabs,
@@ -437,15 +437,15 @@ def _wire(
     blocks: gr.Blocks,
     exports: ExportFiles,
 ) -> None:
-    service = panel.service
+    shares = panel.shares
 
     def do_share(result: dict, request: gr.Request) -> dict[Any, Any]:
         if not result:
             raise page_error(NO_RESULT)
-        if service is None:
+        if shares is None:
             raise page_error(UNAVAILABLE)
         try:
-            made = service.create(result, pg.client(request))
+            made = shares.create(result, service.client(request))
         except UserError as exc:
             raise page_error(f"could not share: {exc}") from None
         url = share_url(request, made["id"])
@@ -453,22 +453,22 @@ def _wire(
 
     panel.share.click(
         do_share, inputs=[compare.result], outputs=[panel.share_result, panel.delete_id],
-        concurrency_id=SHARES, concurrency_limit=pg.limits.concurrency,
+        concurrency_id=SHARES, concurrency_limit=service.limits.concurrency,
     )  # fmt: skip
 
     def do_delete(text: str, token: str) -> dict[Any, Any]:
-        if service is None:
+        if shares is None:
             raise page_error(UNAVAILABLE)
         share_id = extract_share_id(text)
         try:
-            service.delete(share_id, (token or "").strip())
+            shares.delete(share_id, (token or "").strip())
         except UserError as exc:
             return {panel.delete_status: notice_html(str(exc), "error")}
         return {panel.delete_status: notice_html(f"share {share_id} deleted", "info"), panel.delete_token: ""}
 
     panel.delete.click(
         do_delete, inputs=[panel.delete_id, panel.delete_token], outputs=[panel.delete_status, panel.delete_token],
-        concurrency_id=SHARES, concurrency_limit=pg.limits.concurrency,
+        concurrency_id=SHARES, concurrency_limit=service.limits.concurrency,
     )  # fmt: skip
 
     compare.result.change(
@@ -493,10 +493,10 @@ def _wire(
                 panel.shared: {}, panel.open_playground: gr.Button(visible=False),
             }  # fmt: skip
 
-        if service is None:
+        if shares is None:
             return missing(UNAVAILABLE)
         try:
-            comparison = service.load(share_id)
+            comparison = shares.load(share_id)
         except UserError as exc:
             return missing(str(exc))
         md, js = exports.buttons(comparison)
@@ -524,7 +524,7 @@ def _wire(
     def open_in_playground(comparison: dict) -> dict[Any, Any]:
         if not comparison:
             raise page_error("no shared comparison is open")
-        updates, notes = playground_updates(pg, sampling, compare, comparison)
+        updates, notes = playground_updates(service, sampling, compare, comparison)
         if notes:
             warn("Opened in the playground, with changes: " + "; ".join(notes))
         return {tabs: gr.Tabs(selected="compare"), **updates}
@@ -532,7 +532,7 @@ def _wire(
     panel.open_playground.click(open_in_playground, inputs=[panel.shared], outputs=play_outputs)
 
 
-def register_share_api(pg: Playground, service: ShareService) -> None:
+def register_share_api(service: LaneService, shares: ShareService) -> None:
     """`/share`, `/load_share`, `/delete_share`; call inside the app's `gr.Blocks` context."""
 
     def share(comparison: dict, request: gr.Request = None) -> dict:
@@ -543,7 +543,7 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
         The delete token is returned only this once: keep it to delete the share.
         """
         try:
-            made = service.create(comparison, pg.client(request))
+            made = shares.create(comparison, service.client(request))
         except UserError as exc:
             raise api_error(str(exc)) from None
         return {**made, "url": share_url(request, made["id"])}
@@ -551,7 +551,7 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
     def load_share(id: str) -> dict:
         """The shared comparison with this id (normalised: every field present)."""
         try:
-            return service.load(extract_share_id(id))
+            return shares.load(extract_share_id(id))
         except UserError as exc:
             raise api_error(str(exc)) from None
 
@@ -559,12 +559,12 @@ def register_share_api(pg: Playground, service: ShareService) -> None:
         """Delete a share with the delete token shown when it was made; returns {"deleted": id}."""
         share_id = extract_share_id(id)
         try:
-            service.delete(share_id, delete_token)
+            shares.delete(share_id, delete_token)
         except UserError as exc:
             raise api_error(str(exc)) from None
         return {"deleted": share_id}
 
-    limit = pg.limits.concurrency
+    limit = service.limits.concurrency
     gr.api(share, api_name="share", concurrency_id=SHARES, concurrency_limit=limit)
     gr.api(load_share, api_name="load_share", concurrency_limit=limit)
     gr.api(delete_share, api_name="delete_share", concurrency_id=SHARES, concurrency_limit=limit)

@@ -20,7 +20,7 @@ from seedui.config import AppConfig
 from seedui.engines.factory import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
-from seedui.playground import Playground
+from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.store import Store
 from seedui.ui.layout import build_blocks, page_css
@@ -52,10 +52,10 @@ class EngineLoop:
 
 
 @dataclass
-class SeedUI:
+class WebApp:
     config: AppConfig
     engines: EngineSet
-    playground: Playground
+    playground: LaneService
     blocks: gr.Blocks
     engine_loop: EngineLoop = field(default_factory=EngineLoop)
     started: Any = None
@@ -154,15 +154,15 @@ class _Tee(io.StringIO):
         self.stream.flush()
 
 
-def build_app(config: AppConfig) -> SeedUI:
+def build_app(config: AppConfig) -> WebApp:
     engines = build_engines(config)
-    playground = Playground(config, engines)
+    playground = LaneService(config, engines)
     store = open_store(config)
     shares = None
     if store is not None:  # base_url None: each share's URL comes from the request that made it
         shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
     blocks = build_blocks(playground, shares)
-    return SeedUI(config, engines, playground, blocks, store=store, shares=shares)
+    return WebApp(config, engines, playground, blocks, store=store, shares=shares)
 
 
 def open_store(config: AppConfig) -> Store | None:

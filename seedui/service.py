@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from seedui.clients import ProxyTrust, client_id
-from seedui.compare import LaneJob, fan_out
 from seedui.config import AppConfig
 from seedui.engines.base import Message
 from seedui.engines.factory import EngineSet
 from seedui.errors import UserError
+from seedui.fanout import LaneJob, fan_out
 from seedui.limits import RateLimiter, check_settings_shape, check_text
 from seedui.prompts import build_request, check_fits
 from seedui.sampling import SamplingSettings
@@ -29,7 +29,7 @@ MAX_HISTORY_TURNS = 64
 LaneDict = dict[str, Any]
 
 
-class Playground:
+class LaneService:
     def __init__(self, config: AppConfig, engines: EngineSet) -> None:
         self.config = config
         self.engines = engines
@@ -97,7 +97,7 @@ class Playground:
 
     def base_lane(self) -> str:
         for name, lane in self.config.lanes.items():
-            if lane.prompt_style == "completion":
+            if not lane.chats:
                 return name
         raise UserError("this configuration has no completion (Base) lane")
 

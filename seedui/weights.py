@@ -37,7 +37,7 @@ def embedded_gguf(model: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def resolve_model(model: str, cache_dir: Path) -> Path:
+def resolve_weights(model: str, cache_dir: Path) -> Path:
     """A local folder holding config, tokenizer and weights for `model`."""
     local = Path(model).expanduser()
     if local.exists():

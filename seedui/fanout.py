@@ -18,7 +18,7 @@ from typing import Any
 from seedui.config import LaneConfig
 from seedui.engines.base import Engine, GenerationRequest
 from seedui.errors import UserError
-from seedui.prompts import ThinkSplitter
+from seedui.streaming import ThinkSplitter
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class LaneJob:
 
 async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], timeout_s: float) -> None:
     """Drive one lane's stream into `run`. Never raises (but honours cancellation)."""
-    splitter = ThinkSplitter(*job.lane.think_tags) if job.lane.role == "reasoning" else None
+    splitter = ThinkSplitter(*job.lane.think_tags) if job.lane.thinks else None
     stream = job.engine.stream(job.request)
     run.prompt_tokens = job.prompt_tokens
     try:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from seedui.compare import LaneJob, fan_out
 from seedui.config import load_config
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
 from seedui.errors import EngineError
+from seedui.fanout import LaneJob, fan_out
 from seedui.sampling import SamplingSettings
 from tests.conftest import run_async
 
