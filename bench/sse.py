@@ -2,10 +2,13 @@
 
 This is what the page's JavaScript client does (protocol sse_v3): the first
 `process_generating` message of a run carries full output values, later ones
-carry JSON diffs, and `process_completed` carries the final values. Bytes
-are counted as they come off the socket (before any content decoding), so
-they are what a browser would download. Many of these run in one event loop
-without threads, so the clients themselves cost the machine little.
+carry JSON diffs, and `process_completed` carries the final values. The
+stream is read with `httpx-sse` over httpx's own content decoding (gzip, br,
+zstd: whatever this httpx can decode is what the client asks for, as a browser
+would); the bytes counted are those that came off the socket, before decoding
+(`Response.num_bytes_downloaded`), so they are what a browser would download.
+Many of these run in one event loop without threads, so the clients cost the
+machine little.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from typing import Any
 
 import httpx
 from gradio_client.utils import apply_diff
+from httpx._decoders import SUPPORTED_DECODERS
+from httpx_sse import aconnect_sse
 
+# Browsers ask for gzip, br and zstd; ask for what httpx can decode here (zstd needs `zstandard`).
+ENCODINGS = ", ".join(name for name in SUPPORTED_DECODERS if name != "identity")
 BROWSER_HEADERS = {
-    "Accept": "text/event-stream",
-    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Accept-Encoding": ENCODINGS,
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) seedui-bench",
 }
 
@@ -75,19 +81,15 @@ async def run_event(
         return run
 
     values: list[Any] | None = None
-    buffer = b""
-    async with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}, headers=hdrs) as resp:
-        run.content_encoding = resp.headers.get("content-encoding")
-        decoder = _decoder(run.content_encoding)
-        async for raw in resp.aiter_raw():
-            run.wire_bytes += len(raw)
-            buffer += decoder(raw)
-            while b"\n\n" in buffer:
-                frame, buffer = buffer.split(b"\n\n", 1)
-                if not frame.startswith(b"data: "):
+    url = "gradio_api/queue/data"
+    async with aconnect_sse(http, "GET", url, params={"session_hash": session}, headers=hdrs) as source:
+        run.content_encoding = source.response.headers.get("content-encoding")
+        try:
+            async for event in source.aiter_sse():
+                if not event.data:
                     continue
-                run.largest_message = max(run.largest_message, len(frame) + 2)
-                message = json.loads(frame[len(b"data: ") :])
+                run.largest_message = max(run.largest_message, len(event.data.encode()) + len(b"data: \n\n"))
+                message = json.loads(event.data)
                 kind = message.get("msg", "?")
                 run.messages[kind] = run.messages.get(kind, 0) + 1
                 now = time.perf_counter() - t0
@@ -108,7 +110,9 @@ async def run_event(
                 elif kind in ("close_stream", "unexpected_error"):
                     if kind == "unexpected_error":
                         run.error = message.get("message") or "unexpected error"
-                    return _finish(run, t0)
+                    break
+        finally:
+            run.wire_bytes += source.response.num_bytes_downloaded
     return _finish(run, t0)
 
 
@@ -116,14 +120,3 @@ def _finish(run: Run, t0: float) -> Run:
     if run.ended_at is None:
         run.ended_at = time.perf_counter() - t0
     return run
-
-
-def _decoder(encoding: str | None) -> Callable[[bytes], bytes]:
-    if not encoding or encoding == "identity":
-        return lambda b: b
-    if encoding == "gzip":
-        import zlib
-
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        return d.decompress
-    raise RuntimeError(f"unexpected content-encoding {encoding!r} on the SSE stream")
