@@ -1,8 +1,8 @@
 # SeedUI as a Docker Space (or any GPU host) on the official vLLM image.
 #
 #   docker build -t seedui .
-#   docker run --gpus all -p 7860:7860 -v ~/.cache/huggingface:/home/user/.cache/huggingface seedui
-#   docker run --gpus all -p 7860:7860 -e SEEDUI_CONFIG=examples/configs/seed-coder-24gb.yaml seedui   # 24 GB GPU
+#   docker run --gpus all --ipc=host -p 7860:7860 -v ~/.cache/huggingface:/home/user/.cache/huggingface seedui
+#   docker run --gpus all --ipc=host -p 7860:7860 -e SEEDUI_CONFIG=examples/configs/seed-coder-24gb.yaml seedui   # 24 GB GPU
 #
 # vLLM comes with the image (its own Python packages, CUDA, `vllm` on PATH); SeedUI gets a venv of its own
 # so that neither pins the other's versions. SeedUI starts and supervises one `vllm serve` per model.
@@ -14,9 +14,9 @@ FROM ${VLLM_IMAGE}
 # The image's entry point is `vllm serve`; here SeedUI is the entry point and starts vLLM itself.
 ENTRYPOINT []
 
-# Spaces run containers as user 1000 with a writable home.
-RUN (id -u 1000 >/dev/null 2>&1 || useradd -m -u 1000 user) && mkdir -p /opt/seedui /app \
-    && chown -R 1000:1000 /opt/seedui /app
+# Spaces run containers as uid 1000 with a writable home: /home/user, whatever uid 1000 is called here.
+COPY scripts/container_user.sh /tmp/container_user.sh
+RUN sh /tmp/container_user.sh && rm /tmp/container_user.sh
 USER 1000
 ENV HOME=/home/user \
     HF_HOME=/home/user/.cache/huggingface \

@@ -275,19 +275,66 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 # --- profile choice -------------------------------------------------------------
 
 
-def detect_gpu_stack() -> tuple[bool, str]:
-    """(seed-coder possible, why) — CUDA and vLLM both needed."""
+# Three Seed-Coder-8B servers at once need ~0.29 + 0.29 + 0.32 of an 80 GB card: ~16.5 GB of bf16 weights
+# each, plus activations and KV cache. A card reporting less than this cannot hold them side by side.
+SEED_CODER_MIN_GPU_GIB = 75.0
+
+
+@dataclass(frozen=True)
+class GpuFacts:
+    """What `auto` looks at: whether vLLM is installed, and each CUDA GPU's memory in GiB."""
+
+    has_vllm: bool
+    gpus_gib: tuple[float, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+def detect_gpus() -> GpuFacts:
     has_vllm = importlib.util.find_spec("vllm") is not None or shutil.which("vllm") is not None
+    gpus: list[float] = []
+    names: list[str] = []
     try:
         import torch
 
-        has_cuda = torch.cuda.is_available()
+        if torch.cuda.is_available():
+            for index in range(torch.cuda.device_count()):
+                props = torch.cuda.get_device_properties(index)
+                gpus.append(props.total_memory / 2**30)
+                names.append(props.name)
     except ImportError:
-        has_cuda = False
-    if has_cuda and has_vllm:
-        return True, "a CUDA GPU and vLLM were found"
-    missing = [name for name, ok in (("a CUDA GPU", has_cuda), ("vLLM", has_vllm)) if not ok]
-    return False, f"{' and '.join(missing)} not found, so the small CPU stand-in runs"
+        pass
+    return GpuFacts(has_vllm, tuple(gpus), tuple(names))
+
+
+def choose_profile(facts: GpuFacts) -> tuple[str, str]:
+    """(profile, why) for `auto`: the real models only where they can start, else the stand-in and what would fit."""
+    if not facts.gpus_gib or not facts.has_vllm:
+        missing = [what for what, ok in (("a CUDA GPU", bool(facts.gpus_gib)), ("vLLM", facts.has_vllm)) if not ok]
+        return "tiny", f"{' and '.join(missing)} not found, so the small CPU stand-in runs"
+    largest = max(facts.gpus_gib)
+    found = f"{len(facts.gpus_gib)} GPU{'s' if len(facts.gpus_gib) > 1 else ''} ({_gpu_list(facts)})"
+    if largest >= SEED_CODER_MIN_GPU_GIB:
+        return "seed-coder", f"vLLM and {found} were found, enough for the three Seed-Coder-8B lanes at once"
+    need = f"the three Seed-Coder-8B lanes at once need one GPU of ~{SEED_CODER_MIN_GPU_GIB:.0f} GiB"
+    count = len(facts.gpus_gib)
+    if count in (2, 4, 8) and sum(facts.gpus_gib) >= SEED_CODER_MIN_GPU_GIB:
+        fits = (
+            f"start with --config examples/configs/seed-coder-multi-gpu.yaml (tensor parallel over the {count} GPUs; "
+            f"set --tensor-parallel-size to {count} in it)"
+        )
+    elif largest >= 22:
+        fits = "start with --config examples/configs/seed-coder-24gb.yaml (the lanes take turns with vLLM's sleep mode)"
+    else:
+        fits = "point the lanes at a larger vLLM server (examples/configs/remote-cluster.yaml)"
+    return "tiny", f"found {found}, but {need}: the small CPU stand-in runs instead; for Seed-Coder, {fits}"
+
+
+def _gpu_list(facts: GpuFacts) -> str:
+    parts = [
+        f"{name} {gib:.0f} GiB" if name else f"{gib:.0f} GiB"
+        for name, gib in zip(facts.names or ("",) * len(facts.gpus_gib), facts.gpus_gib, strict=True)
+    ]
+    return ", ".join(parts)
 
 
 def load_config(
@@ -306,8 +353,7 @@ def load_config(
     name = profile or environ.get("SEEDUI_PROFILE") or file_data.pop("profile", None) or "auto"
     file_data.pop("profile", None)
     if name == "auto":
-        gpu_ok, why = detect_gpu_stack()
-        name = "seed-coder" if gpu_ok else "tiny"
+        name, why = choose_profile(detect_gpus())
         reason = f"auto-selected: {why}"
     else:
         reason = "chosen in configuration"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from seedui.config import ROLES, Overrides, builtin_profiles, env_overrides, load_config
+from seedui.config import ROLES, GpuFacts, Overrides, builtin_profiles, choose_profile, env_overrides, load_config
 from seedui.errors import ConfigError
 
 SEED_IDS = {f"ByteDance-Seed/Seed-Coder-8B-{kind}" for kind in ("Base", "Instruct", "Reasoning")}
@@ -33,11 +33,35 @@ def test_tiny_profile_is_cpu_transformers_without_fim():
 
 
 def test_auto_profile_says_why(monkeypatch):
-    monkeypatch.setattr("seedui.config.detect_gpu_stack", lambda: (False, "a CUDA GPU not found"))
+    monkeypatch.setattr("seedui.config.detect_gpus", lambda: GpuFacts(has_vllm=False))
     cfg = load_config(environ={})
     assert cfg.profile == "tiny" and "auto-selected" in cfg.profile_reason and "CUDA" in cfg.profile_reason
-    monkeypatch.setattr("seedui.config.detect_gpu_stack", lambda: (True, "a CUDA GPU and vLLM were found"))
-    assert load_config(environ={}).profile == "seed-coder"
+    monkeypatch.setattr("seedui.config.detect_gpus", lambda: GpuFacts(True, (79.2,), ("NVIDIA A100-SXM4-80GB",)))
+    cfg = load_config(environ={})
+    assert cfg.profile == "seed-coder" and "NVIDIA A100-SXM4-80GB 79 GiB" in cfg.profile_reason
+
+
+@pytest.mark.parametrize(
+    ("facts", "profile", "words"),
+    [
+        (GpuFacts(False), "tiny", ["a CUDA GPU and vLLM not found"]),
+        (GpuFacts(True), "tiny", ["a CUDA GPU not found"]),
+        (GpuFacts(False, (79.2,)), "tiny", ["vLLM not found"]),
+        (GpuFacts(True, (79.2,), ("H100 80GB",)), "seed-coder", ["H100 80GB 79 GiB", "three Seed-Coder-8B lanes"]),
+        (GpuFacts(True, (139.8,)), "seed-coder", ["140 GiB"]),
+        (GpuFacts(True, (22.5,), ("NVIDIA L4",)), "tiny", ["NVIDIA L4 22 GiB", "~75 GiB", "seed-coder-24gb.yaml"]),
+        (GpuFacts(True, (44.4,), ("L40S",)), "tiny", ["seed-coder-24gb.yaml", "sleep mode"]),
+        (GpuFacts(True, (22.5,) * 4), "tiny", ["4 GPUs", "seed-coder-multi-gpu.yaml", "--tensor-parallel-size to 4"]),
+        (GpuFacts(True, (44.4, 44.4)), "tiny", ["2 GPUs", "seed-coder-multi-gpu.yaml"]),
+        (GpuFacts(True, (22.5,) * 3), "tiny", ["3 GPUs", "seed-coder-24gb.yaml"]),  # TP must divide 8 KV heads
+        (GpuFacts(True, (15.7,)), "tiny", ["remote-cluster.yaml"]),
+    ],
+)
+def test_auto_picks_seed_coder_only_where_the_gpu_holds_it(facts, profile, words):
+    chosen, why = choose_profile(facts)
+    assert chosen == profile
+    for word in words:
+        assert word in why
 
 
 def test_yaml_file_env_and_cli_merge_in_order(tmp_path: Path):
