@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from seedui import sandbox
 from seedui.config import AppConfig
-from seedui.engines.factory import EngineSet, build_engines
+from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
 from seedui.service import LaneService

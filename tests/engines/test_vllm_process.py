@@ -22,7 +22,7 @@ import pytest
 
 from seedui.config import Overrides, VllmOptions, load_config
 from seedui.engines.base import GenerationRequest
-from seedui.engines.factory import build_engines
+from seedui.engines.engine_set import build_engines
 from seedui.engines.vllm_process import group_members, port_is_free, read_log_tail, server_argv, short_line
 from seedui.errors import ConfigError
 from seedui.sampling import SamplingSettings

@@ -15,7 +15,7 @@ import pytest
 
 from seedui.config import load_config
 from seedui.engines.base import GenerationRequest
-from seedui.engines.factory import build_engines
+from seedui.engines.engine_set import build_engines
 from seedui.engines.vllm_process import group_members, port_is_free
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
