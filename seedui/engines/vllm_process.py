@@ -273,7 +273,7 @@ class VllmServer:
         self._detail = "waiting to start"
         self._since = time.monotonic()
         self._task: asyncio.Task[None] | None = None
-        self._settled: asyncio.Event | None = None
+        self._settled = asyncio.Event()
         self._closing = False
 
     # --- what lanes read -------------------------------------------------------
@@ -309,14 +309,11 @@ class VllmServer:
     async def start(self) -> None:
         """Start supervising (once) and wait until the server is ready or has failed. Never raises."""
         if self._task is None:
-            if self.swap is not None:
-                self.swap.home = self.swap.home or asyncio.get_running_loop()
-            self._settled = asyncio.Event()
             self._task = asyncio.create_task(self._supervise(), name=f"vllm-{self.spec.served_name}")
-        assert self._settled is not None
         await self._settled.wait()
 
     async def close(self) -> None:
+        """Stop supervising and stop the server; a later `start()` starts it afresh."""
         self._closing = True
         if self._task is not None:
             self._task.cancel()
@@ -325,6 +322,7 @@ class VllmServer:
         await self._stop_process()
         if self._state != "failed":
             self._set("failed", "stopped")
+        self._task, self._closing, self._settled = None, False, asyncio.Event()
 
     async def _supervise(self) -> None:
         try:
@@ -362,8 +360,7 @@ class VllmServer:
             self._settle()
 
     def _settle(self) -> None:
-        if self._settled is not None:
-            self._settled.set()
+        self._settled.set()
 
     async def _launch(self) -> bool:
         """Spawn the server and wait for /health. True when ready; on failure the state says why."""
@@ -543,37 +540,17 @@ class VllmSupervisor:
 class SwapGroup:
     """Servers in sleep mode that take turns on one GPU: at most one awake.
 
-    All its state lives on one event loop (`home`, where the servers are
-    supervised); requests streamed on another loop (Gradio's) hop over.
+    Requests, start-ups and restarts all run on the serving loop, so one
+    `asyncio.Condition` is the whole of the turn-taking.
     """
 
     def __init__(self) -> None:
-        self.home: asyncio.AbstractEventLoop | None = None
         self.awake: VllmServer | None = None
-        self.users = 0
-        self._cond: asyncio.Condition | None = None
-
-    @property
-    def cond(self) -> asyncio.Condition:
-        if self._cond is None:
-            self._cond = asyncio.Condition()
-        return self._cond
+        self.users = 0  # requests in flight on the awake server
+        self.cond = asyncio.Condition()
 
     @contextlib.asynccontextmanager
     async def lease(self, server: VllmServer) -> Any:
-        await self._at_home(self._acquire(server))
-        try:
-            yield
-        finally:
-            await self._at_home(self._release())
-
-    async def _at_home(self, coro: Any) -> Any:
-        here = asyncio.get_running_loop()
-        if self.home is None or self.home is here:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.home))
-
-    async def _acquire(self, server: VllmServer) -> None:
         async with self.cond:
             await self.cond.wait_for(lambda: self.awake is server or self.users == 0)
             if self.awake is not server:
@@ -583,11 +560,12 @@ class SwapGroup:
                 await server.wake()
                 self.awake = server
             self.users += 1
-
-    async def _release(self) -> None:
-        async with self.cond:
-            self.users -= 1
-            self.cond.notify_all()
+        try:
+            yield
+        finally:
+            async with self.cond:
+                self.users -= 1
+                self.cond.notify_all()
 
     async def make_room(self, server: VllmServer) -> None:
         """Before `server` (re)starts: wait for requests in flight, then put the awake one to sleep."""

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,25 +25,9 @@ from seedui.engines.engine_set import build_engines
 from seedui.engines.vllm_process import group_members, port_is_free, read_log_tail, server_argv, short_line
 from seedui.errors import ConfigError
 from seedui.sampling import SamplingSettings
+from tests.conftest import LoopThread
 
 FAKE = [sys.executable, str(Path(__file__).with_name("fake_openai_server.py"))]
-
-
-class LoopThread:
-    """Engines start and are supervised on a private loop, as in the app."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro, timeout: float = 60):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from seedui.engines.engine_set import build_engines
 from seedui.engines.vllm_process import group_members, port_is_free
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
-from tests.vllm.conftest import CPU_CONFIG, START_TIMEOUT_S, LoopThread
+from tests.conftest import LoopThread
+from tests.vllm.conftest import CPU_CONFIG, START_TIMEOUT_S
 
 pytestmark = pytest.mark.vllm
 
