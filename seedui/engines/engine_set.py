@@ -96,7 +96,7 @@ def build_engines(config: AppConfig) -> EngineSet:
             if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
                 engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
             elif lane.engine == "vllm":  # a `vllm serve` we start and supervise
-                from seedui.engines.vllm_process import VllmSupervisor
+                from seedui.engines.vllm import VllmSupervisor
 
                 if supervisor is None:
                     supervisor = VllmSupervisor(config)

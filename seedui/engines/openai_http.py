@@ -34,7 +34,7 @@ from seedui.errors import EngineError
 from seedui.sampling import SamplingSettings
 
 if TYPE_CHECKING:
-    from seedui.engines.vllm_process import VllmServer
+    from seedui.engines.vllm import VllmServer
 
 log = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ def vllm_available() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def no_server_left_behind():
     """Whatever a test did, no vLLM process group this session started survives it."""
-    from seedui.engines import vllm_process
+    from seedui.engines.vllm import procgroup
 
     yield
-    left = {pgid: vllm_process.group_members(pgid) for pgid in vllm_process._live_groups}
-    vllm_process._at_exit()
+    left = {pgid: procgroup.group_members(pgid) for pgid in procgroup.live_groups()}
+    procgroup.kill_all_groups()
     assert not any(left.values()), f"vLLM processes were left running: {left}"
 
 
