@@ -12,7 +12,6 @@ closes the engines and the servers they started. See docs/architecture.md,
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -110,38 +110,28 @@ class WebApp:
             options["share"] = False
         prevent = options.pop("prevent_thread_lock", False)
         debug = options.pop("debug", False)
-        result = (
-            self._launch_reporting_tunnel(options)
-            if options.get("share")
-            else self.blocks.launch(**options, prevent_thread_lock=True)
-        )
+        result = self.blocks.launch(**options, prevent_thread_lock=True)
         if self._startup_error is not None:
             self.close()
             raise self._startup_error
+        if options.get("share") and self.blocks.share_url is None:
+            self._report_no_tunnel()
         if debug or (not prevent and not bool(getattr(sys, "ps1", sys.flags.interactive))):
             while self.blocks.is_running:  # KeyboardInterrupt (Ctrl-C, or a signal app.py turns into one) ends it
                 time.sleep(0.1)
         return result
 
-    def _launch_reporting_tunnel(self, options: dict[str, Any]) -> tuple[Any, str, str | None]:
-        """Launch asking for a public tunnel link; without one (offline), say so and keep serving locally.
+    def _report_no_tunnel(self) -> None:
+        """Gradio made no share link (it prints why but keeps nothing): say why from what we can check."""
+        from gradio.networking import GRADIO_SHARE_SERVER_ADDRESS
+        from gradio.tunneling import BINARY_PATH
 
-        Gradio catches a failed tunnel itself and prints why; its message is kept (and still
-        printed) to give the reason, and the server stays up on the local address.
-        """
-        printed = _Tee(sys.stdout)
-        with contextlib.redirect_stdout(printed):
-            result = self.blocks.launch(**options, prevent_thread_lock=True)
-        if not self.blocks.share_url:
-            lines = [ln.strip() for ln in printed.getvalue().splitlines() if "share link" in ln.lower()]
-            said = f"Gradio: {lines[0]} " if lines else ""
-            reason = f"{said}the tunnel needs internet access to the Gradio share server"
-            local = self.blocks.local_url
-            message = f"SeedUI: could not create a public share link ({reason}); serving locally at {local}"
-            log.warning(message)
-            if not log.hasHandlers():  # nothing would show the warning: say it plainly
-                print(message, file=sys.stderr, flush=True)
-        return result
+        share_server = getattr(self.blocks, "share_server_address", None) or GRADIO_SHARE_SERVER_ADDRESS
+        reason = tunnel_failure_reason(BINARY_PATH, share_server)
+        message = f"SeedUI: could not create a public share link ({reason}); serving locally at {self.blocks.local_url}"
+        log.warning(message)
+        if not log.hasHandlers():  # nothing would show the warning: say it plainly
+            print(message, file=sys.stderr, flush=True)
 
     def wait_settled(self, timeout: float | None = None) -> None:
         """From any thread: wait until every engine's start-up has ended (ready or failed). TimeoutError if not."""
@@ -160,19 +150,13 @@ class WebApp:
                 self.store.close()
 
 
-class _Tee(io.StringIO):
-    """Keeps what is printed while passing it on to the real stream."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__()
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write(text)
-        return super().write(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
+def tunnel_failure_reason(frpc_path: str | Path, share_server: str | None) -> str:
+    """Why a tunnel could not be made, from facts that can be checked here."""
+    server = share_server or "the Gradio share server (api.gradio.app)"
+    reason = f"the tunnel needs internet access to {server}"
+    if not Path(frpc_path).exists():
+        reason += f"; Gradio's tunnel client (frpc) is missing at {frpc_path} (Gradio downloads it on first use)"
+    return reason
 
 
 def build_app(config: AppConfig) -> WebApp:
