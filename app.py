@@ -78,6 +78,20 @@ def cli_overrides(args: argparse.Namespace) -> Overrides:
     return ov
 
 
+# SIGTERM (docker stop, a Space restart) and SIGHUP (the terminal closed) take the same path as Ctrl-C.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def stop_on_signals() -> None:
+    """The process's signal handlers: only here, in the entry point (the engines install none)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -89,14 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     from seedui.webapp import build_app  # heavy imports after the config is known to be good
 
     app = build_app(config)
-    # SIGTERM (docker stop, a Space restart) must run the same clean shutdown as Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_signals()
     try:
-        app.launch()
+        app.launch()  # serves until interrupted
     except KeyboardInterrupt:
         pass
     finally:
-        app.close()
+        for sig in STOP_SIGNALS:  # a repeated SIGTERM must not cut the clean shutdown short (Ctrl-C still can)
+            signal.signal(sig, signal.SIG_IGN)
+        app.close()  # stops serving; the engines and any vLLM servers stop with it
     return 0
 
 

@@ -21,7 +21,7 @@ import psutil
 
 from bench.machine import describe
 from seedui.config import load_config
-from seedui.engines.factory import build_engines
+from seedui.engines.engine_set import build_engines
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
 

@@ -50,7 +50,7 @@ class DirectEngine:
 
     def __init__(self) -> None:
         from seedui.config import load_config
-        from seedui.engines.factory import build_engines
+        from seedui.engines.engine_set import build_engines
         from seedui.service import LaneService
 
         self.config = load_config(profile="tiny", environ={})

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from seedui.config import load_config  # noqa: E402
 from seedui.engines.openai_http import OpenAIHttpEngine  # noqa: E402
-from seedui.engines.vllm_process import ServerSpec, VllmServer  # noqa: E402
+from seedui.engines.vllm import ServerSpec, VllmServer  # noqa: E402
 from seedui.prompts import build_request  # noqa: E402
 from seedui.sampling import SamplingSettings  # noqa: E402
 

@@ -16,7 +16,7 @@ from typing import Any
 from seedui.clients import ProxyTrust, client_id
 from seedui.config import AppConfig
 from seedui.engines.base import Message
-from seedui.engines.factory import EngineSet
+from seedui.engines.engine_set import EngineSet
 from seedui.errors import UserError
 from seedui.fanout import LaneJob, fan_out
 from seedui.limits import RateLimiter, check_settings_shape, check_text

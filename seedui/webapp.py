@@ -1,15 +1,25 @@
-"""Build the app from a config, start its engines, launch it, and stop it cleanly."""
+"""Build the app from a config, serve it, and stop it cleanly.
+
+One event loop serves requests and runs the engines: the loop of the uvicorn
+server that Gradio's own `Blocks.launch` starts (in every mode: plain,
+`--share`, ZeroGPU). Our lifespan, passed to Gradio in `app_kwargs`, runs on
+that loop: at start-up it mounts the sandbox routes and starts the engines in
+the background (HTTP answers at once; vLLM takes minutes); at shutdown it
+closes the engines and the servers they started. See docs/architecture.md,
+"Which loop runs what".
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import io
 import logging
 import os
 import sys
 import threading
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -17,7 +27,7 @@ from starlette.middleware import Middleware
 
 from seedui import sandbox
 from seedui.config import AppConfig
-from seedui.engines.factory import EngineSet, build_engines
+from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
 from seedui.service import LaneService
@@ -27,52 +37,56 @@ from seedui.ui.layout import build_blocks, page_css
 
 log = logging.getLogger(__name__)
 
-
-class EngineLoop:
-    """A private event loop thread for engine start-up and supervision.
-
-    Start-up (loading weights, waiting for vLLM's /health) must not block the
-    page, and supervisors keep background tasks; both live here. Streaming
-    itself runs on Gradio's loop.
-    """
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="seedui-engines", daemon=True)
-        self.thread.start()
-
-    def submit(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        if not self.thread.is_alive():
-            self.loop.close()
+# Closing waits this long for the lifespan's shutdown: uvicorn first lets open streams end (Gradio ends them
+# within seconds once its queue is closed), then vLLM servers get their stop grace, in parallel.
+CLOSE_TIMEOUT_S = 120.0
 
 
 @dataclass
 class WebApp:
     config: AppConfig
     engines: EngineSet
-    playground: LaneService
+    service: LaneService
     blocks: gr.Blocks
-    engine_loop: EngineLoop = field(default_factory=EngineLoop)
-    started: Any = None
     store: Store | None = None  # shared comparisons; None when the database could not be opened
     shares: ShareService | None = None
+    _serving: bool = field(default=False, init=False, repr=False)  # the lifespan has started
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _startup_error: Exception | None = field(default=None, init=False, repr=False)
 
-    def start_engines(self, wait: bool = False) -> None:
-        self.started = self.engine_loop.submit(self.engines.start())
-        if wait:
-            self.started.result()
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        """The server's start-up and shutdown, on the serving loop."""
+        self._serving = True
+        self._stopped.clear()
+        try:
+            sandbox.mount(
+                app,
+                pyodide_dir=self.config.pyodide_dir or sandbox.VENDOR_PYODIDE_DIR,
+                cdn_url=self.config.pyodide_cdn,
+                timeout_s=self.config.run_timeout_s,
+            )
+            self.engines.start_soon()
+        except Exception as exc:  # raised here, uvicorn would not start and Gradio would blame the port
+            log.exception("the app could not start")
+            self._startup_error = exc
+        try:
+            yield
+        finally:
+            try:
+                await self.engines.close()
+            finally:
+                self._stopped.set()
 
     def launch(self, **kwargs: Any) -> tuple[Any, str, str | None]:
-        """Start engines in the background, then serve. Extra kwargs go to `Blocks.launch`."""
-        if self.started is None:
-            self.start_engines()
+        """Serve with `Blocks.launch` (extra kwargs go to it); the engines start in the background.
+
+        Blocks until interrupted (KeyboardInterrupt), unless `prevent_thread_lock=True` or in an
+        interactive shell; then call `close()`.
+        """
         cfg = self.config
         self.blocks.queue(max_size=cfg.limits.max_queue, default_concurrency_limit=cfg.limits.concurrency)
+        extra_app_kwargs = kwargs.pop("app_kwargs", None) or {}
         options: dict[str, Any] = {
             "server_name": cfg.host,
             "server_port": cfg.port,
@@ -81,88 +95,79 @@ class WebApp:
             "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
             "ssr_mode": False,
             "show_error": True,
-            "app_kwargs": {"middleware": [Middleware(FrameAncestorsMiddleware, sources=cfg.frame_ancestors)]},
+            "app_kwargs": {
+                **extra_app_kwargs,
+                "lifespan": self.lifespan,
+                "middleware": [
+                    Middleware(FrameAncestorsMiddleware, sources=cfg.frame_ancestors),
+                    *extra_app_kwargs.get("middleware", []),
+                ],
+            },
         }
         options.update(kwargs)
         if options.get("share") and os.environ.get("SPACE_ID"):
             log.info("a public share link is not needed on a Hugging Face Space: the Space's own URL is public")
             options["share"] = False
-        # Launch without blocking, add the sandbox routes, then block as Blocks.launch would have.
         prevent = options.pop("prevent_thread_lock", False)
         debug = options.pop("debug", False)
-        result = (
-            self._launch_reporting_tunnel(options)
-            if options.get("share")
-            else self.blocks.launch(**options, prevent_thread_lock=True)
-        )
-        sandbox.mount(
-            result[0],
-            pyodide_dir=cfg.pyodide_dir or sandbox.VENDOR_PYODIDE_DIR,
-            cdn_url=cfg.pyodide_cdn,
-            timeout_s=cfg.run_timeout_s,
-        )
+        result = self.blocks.launch(**options, prevent_thread_lock=True)
+        if self._startup_error is not None:
+            self.close()
+            raise self._startup_error
+        if options.get("share") and self.blocks.share_url is None:
+            self._report_no_tunnel()
         if debug or (not prevent and not bool(getattr(sys, "ps1", sys.flags.interactive))):
-            self.blocks.block_thread()
+            while self.blocks.is_running:  # KeyboardInterrupt (Ctrl-C, or a signal app.py turns into one) ends it
+                time.sleep(0.1)
         return result
 
-    def _launch_reporting_tunnel(self, options: dict[str, Any]) -> tuple[Any, str, str | None]:
-        """Launch asking for a public tunnel link; without one (offline), say so and keep serving locally.
+    def _report_no_tunnel(self) -> None:
+        """Gradio made no share link (it prints why but keeps nothing): say why from what we can check."""
+        from gradio.networking import GRADIO_SHARE_SERVER_ADDRESS
+        from gradio.tunneling import BINARY_PATH
 
-        Gradio catches a failed tunnel itself and prints why; its message is kept (and still
-        printed) to give the reason, and the server stays up on the local address.
-        """
-        printed = _Tee(sys.stdout)
-        with contextlib.redirect_stdout(printed):
-            result = self.blocks.launch(**options, prevent_thread_lock=True)
-        if not self.blocks.share_url:
-            lines = [ln.strip() for ln in printed.getvalue().splitlines() if "share link" in ln.lower()]
-            said = f"Gradio: {lines[0]} " if lines else ""
-            reason = f"{said}the tunnel needs internet access to the Gradio share server"
-            local = self.blocks.local_url
-            message = f"SeedUI: could not create a public share link ({reason}); serving locally at {local}"
-            log.warning(message)
-            if not log.hasHandlers():  # nothing would show the warning: say it plainly
-                print(message, file=sys.stderr, flush=True)
-        return result
+        share_server = getattr(self.blocks, "share_server_address", None) or GRADIO_SHARE_SERVER_ADDRESS
+        reason = tunnel_failure_reason(BINARY_PATH, share_server)
+        message = f"SeedUI: could not create a public share link ({reason}); serving locally at {self.blocks.local_url}"
+        log.warning(message)
+        if not log.hasHandlers():  # nothing would show the warning: say it plainly
+            print(message, file=sys.stderr, flush=True)
 
-    def close(self) -> None:
-        """Stop serving and stop the engines (and any servers they started)."""
+    def wait_settled(self, timeout: float | None = None) -> None:
+        """From any thread: wait until every engine's start-up has ended (ready or failed). TimeoutError if not."""
+        if not self.engines.wait_settled(timeout):
+            raise TimeoutError(f"the engines had not finished starting after {timeout:g} s")
+
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Stop serving; the lifespan's shutdown then closes the engines (and their servers) on the serving loop."""
         try:
-            self.blocks.close()
+            self.blocks.close(verbose=False)
+            if self._serving and not self._stopped.wait(timeout_s):
+                log.error("the engines were not closed within %g s; any vLLM left is stopped at exit", timeout_s)
+            self._serving = False
         finally:
-            try:
-                self.engine_loop.submit(self.engines.close()).result(timeout=30)
-            except Exception:
-                log.exception("closing engines failed")
-            self.engine_loop.stop()
             if self.store is not None:
                 self.store.close()
 
 
-class _Tee(io.StringIO):
-    """Keeps what is printed while passing it on to the real stream."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__()
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write(text)
-        return super().write(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
+def tunnel_failure_reason(frpc_path: str | Path, share_server: str | None) -> str:
+    """Why a tunnel could not be made, from facts that can be checked here."""
+    server = share_server or "the Gradio share server (api.gradio.app)"
+    reason = f"the tunnel needs internet access to {server}"
+    if not Path(frpc_path).exists():
+        reason += f"; Gradio's tunnel client (frpc) is missing at {frpc_path} (Gradio downloads it on first use)"
+    return reason
 
 
 def build_app(config: AppConfig) -> WebApp:
     engines = build_engines(config)
-    playground = LaneService(config, engines)
+    service = LaneService(config, engines)
     store = open_store(config)
     shares = None
     if store is not None:  # base_url None: each share's URL comes from the request that made it
         shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
-    blocks = build_blocks(playground, shares)
-    return WebApp(config, engines, playground, blocks, store=store, shares=shares)
+    blocks = build_blocks(service, shares)
+    return WebApp(config, engines, service, blocks, store=store, shares=shares)
 
 
 def open_store(config: AppConfig) -> Store | None:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -85,14 +86,31 @@ def api_call(
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[Any]:
-    """Start a built SeedUI app's engines, serve it on a free port, and close it afterwards."""
-    app.start_engines(wait=True)
+def serving(app: Any, settle_timeout: float = 300) -> Iterator[Any]:
+    """Serve a built SeedUI app on a free port once its engines have settled; close it afterwards."""
     app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
+        app.wait_settled(settle_timeout)  # the engines start in the background, on the serving loop
         yield app
     finally:
         app.close()
+
+
+class LoopThread:
+    """An event loop in a thread: a stand-in for the app's serving loop, where engines start, stream and close."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Any, timeout: float = 120) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
 
 
 @pytest.fixture(scope="session")

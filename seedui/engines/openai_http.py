@@ -11,7 +11,10 @@ its `reasoning_content` (or `reasoning`) deltas become `Chunk.reasoning`;
 otherwise `<think>` text stays in `Chunk.text` and the fan-out splits it.
 
 The engine talks to a fixed URL (a remote lane) or to a supervised
-`VllmServer` (whose URL and state it reads from the server).
+`VllmServer` (whose URL and state it reads from the server). It has one
+`openai.AsyncOpenAI` client (one connection pool), made on first use and
+closed by `close()`, both on the loop that serves requests: the engine lives
+on that one loop.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,7 @@ from seedui.errors import EngineError
 from seedui.sampling import SamplingSettings
 
 if TYPE_CHECKING:
-    from seedui.engines.vllm_process import VllmServer
+    from seedui.engines.vllm import VllmServer
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,8 @@ class OpenAIHttpEngine:
         self._environ = os.environ if environ is None else environ
         self._api_key: str | None = None
         self._status = EngineStatus("starting", f"checking {self.base_url}")
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._http: openai.AsyncOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the client was made (for a clear error)
         self._can_tokenize: bool | None = None if self.is_vllm else False
 
     # --- identity and state -------------------------------------------------
@@ -121,7 +122,7 @@ class OpenAIHttpEngine:
 
     async def check_remote(self) -> EngineStatus:
         """Is the host up, and does it serve our model? Says which, and what it serves instead."""
-        client = self._client().with_options(timeout=CHECK_TIMEOUT_S)
+        client = (await self._client()).with_options(timeout=CHECK_TIMEOUT_S)
         try:
             page = await client.models.list()
         except openai.APIError as exc:
@@ -137,29 +138,31 @@ class OpenAIHttpEngine:
         return EngineStatus("ready", f"{self.model_name} at {self.base_url}")
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.items()), weakref.WeakKeyDictionary()
-        here = _running_loop()
-        for loop, client in clients:
-            if loop is here:
-                await client.close()
-            elif loop.is_running() and not loop.is_closed():
-                # Clients belong to the loop they were made on (Gradio's, a test's).
-                asyncio.run_coroutine_threadsafe(client.close(), loop)
+        client, self._http, self._loop = self._http, None, None
+        if client is not None:
+            await client.close()
 
     # --- the client ---------------------------------------------------------
 
-    def _client(self) -> openai.AsyncOpenAI:
-        """One client per event loop: a connection pool cannot cross loops."""
+    async def _client(self) -> openai.AsyncOpenAI:
+        """The engine's one client, made on first use on the running (serving) loop."""
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None or str(client.base_url).rstrip("/") != self.base_url:
+        if self._loop is not None and self._loop is not loop:
+            raise RuntimeError(
+                f"{self.name}: used from a second event loop; an engine starts, streams and closes on one loop"
+            )
+        client = self._http
+        if client is not None and str(client.base_url).rstrip("/") != self.base_url:
+            await client.close()  # the supervised server came back on another port
+            client = None
+        if client is None:
             client = openai.AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=self._api_key or self._read_api_key(),
                 max_retries=0,  # a retried stream would repeat text; errors go to the lane
                 timeout=openai.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S),
             )
-            self._clients[loop] = client
+            self._http, self._loop = client, loop
         return client
 
     def _require_ready(self) -> None:
@@ -184,7 +187,7 @@ class OpenAIHttpEngine:
         else:
             body["prompt"] = request.prompt
         try:
-            client = self._client().with_options(timeout=TOKENIZE_TIMEOUT_S)
+            client = (await self._client()).with_options(timeout=TOKENIZE_TIMEOUT_S)
             data = await client.post(f"{self.root_url}/tokenize", body=body, cast_to=object)
         except openai.NotFoundError:
             self._can_tokenize = False  # not vLLM after all: stop asking
@@ -223,7 +226,7 @@ class OpenAIHttpEngine:
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         """One request's stream; closing it closes the HTTP response, so the server stops generating."""
         kwargs = self.request_kwargs(request)
-        client = self._client()
+        client = await self._client()
         chat = request.messages is not None
         try:
             if chat:
@@ -349,10 +352,3 @@ def _root_cause(exc: BaseException) -> str:
     root = _root_exception(exc)
     text = str(root) or type(root).__name__
     return text
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

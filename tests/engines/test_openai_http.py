@@ -16,10 +16,11 @@ from seedui.engines.base import GenerationRequest
 from seedui.engines.openai_http import OpenAIHttpEngine
 from seedui.errors import EngineError
 from seedui.sampling import SamplingSettings
-from tests.conftest import free_port, run_async
+from tests.conftest import LoopThread, free_port, run_async
 from tests.engines.fake_openai_server import FakeServer
 
 LANES = load_config(profile="seed-coder", environ={}).lanes
+_loop: LoopThread
 
 
 @pytest.fixture
@@ -41,8 +42,17 @@ def engine_for(srv: FakeServer, role: str = "instruct", *, environ=None, timeout
     return OpenAIHttpEngine(lane(role, **changes), base_url=changes["base_url"], timeout_s=timeout_s, environ=environ)
 
 
+@pytest.fixture(autouse=True)
+def serving_loop():
+    """One loop per test for its engines, as the app's serving loop is: an engine never changes loops."""
+    global _loop
+    _loop = LoopThread()
+    yield
+    _loop.stop()
+
+
 def run(coro):
-    return run_async(coro)
+    return _loop.run(coro)
 
 
 async def started(engine):
@@ -240,6 +250,25 @@ def test_closing_the_stream_closes_the_http_stream(server):
 
     run(go())
     assert server.httpd.disconnected.wait(2), "the server kept streaming to nobody"
+
+
+def test_one_client_per_engine_made_and_closed_on_its_loop(server):
+    eng = engine_for(server, engine="vllm")
+
+    async def go():
+        await eng.start()
+        client = eng._http
+        await eng.count_prompt_tokens(chat())
+        assert [c async for c in eng.stream(chat())]
+        assert eng._http is client, "the start-up check, token counts and streams share one client"
+        return client
+
+    client = run(go())
+    assert not client.is_closed()
+    with pytest.raises(RuntimeError, match="second event loop"):
+        run_async(collect(eng, chat()))  # a stray loop gets a clear error, not a broken connection pool
+    run(eng.close())
+    assert client.is_closed() and eng._http is None
 
 
 # --- prompt tokens ------------------------------------------------------------------

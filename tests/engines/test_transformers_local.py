@@ -9,7 +9,7 @@ import time
 import pytest
 
 from seedui.config import load_config
-from seedui.engines.factory import build_engines
+from seedui.engines.engine_set import build_engines
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
 from tests.conftest import run_async

@@ -9,9 +9,7 @@ server is stopped, and checked gone, before the next module starts one.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -38,29 +36,12 @@ def vllm_available() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def no_server_left_behind():
     """Whatever a test did, no vLLM process group this session started survives it."""
-    from seedui.engines import vllm_process
+    from seedui.engines.vllm import procgroup
 
     yield
-    left = {pgid: vllm_process.group_members(pgid) for pgid in vllm_process._live_groups}
-    vllm_process._at_exit()
+    left = {pgid: procgroup.group_members(pgid) for pgid in procgroup.live_groups()}
+    procgroup.kill_all_groups()
     assert not any(left.values()), f"vLLM processes were left running: {left}"
-
-
-class LoopThread:
-    """A private event loop in a thread, where engines start and servers are supervised (as in the app)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="test-engines", daemon=True)
-        self.thread.start()
-
-    def run(self, coro, timeout: float = 120):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 def server_pids(port: int) -> list[int]:

@@ -15,11 +15,13 @@ import pytest
 
 from seedui.config import load_config
 from seedui.engines.base import GenerationRequest
-from seedui.engines.factory import build_engines
-from seedui.engines.vllm_process import group_members, port_is_free
+from seedui.engines.engine_set import build_engines
+from seedui.engines.vllm.command import port_is_free
+from seedui.engines.vllm.procgroup import group_members
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
-from tests.vllm.conftest import CPU_CONFIG, START_TIMEOUT_S, LoopThread
+from tests.conftest import LoopThread
+from tests.vllm.conftest import CPU_CONFIG, START_TIMEOUT_S
 
 pytestmark = pytest.mark.vllm
 
@@ -150,7 +152,7 @@ def test_usage_counts_match_the_tokens_streamed(stack):
 def test_closing_stops_the_server_and_leaves_no_process(stack):
     loop, engines, _ = stack
     server = engines.engines["instruct"].server
-    pgid = server.proc.pid
+    pgid = server.group.pgid
     assert len(group_members(pgid)) >= 2  # the API server and vLLM's engine core
     loop.run(engines.close(), timeout=60)
     assert group_members(pgid) == []

@@ -1,9 +1,10 @@
-"""The vLLM supervisor's mechanics, with a STAND-IN server process.
+"""The vLLM supervisor's mechanics (seedui/engines/vllm/), with a STAND-IN server process.
 
 `fake_openai_server.py` plays `vllm serve` here (port, /health, a child
 process like vLLM's engine core, scripted failures) so that start-up, crash
 restarts and the no-orphans guarantee are checked in seconds. The same
-supervisor runs a real vLLM server in `tests/vllm/`.
+supervisor runs a real vLLM server in `tests/vllm/`. Everything runs on one
+loop (`loop`), as on the app's serving loop.
 """
 
 from __future__ import annotations
@@ -14,37 +15,22 @@ import os
 import re
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from seedui.config import Overrides, VllmOptions, load_config
+from seedui.config import Overrides, load_config
 from seedui.engines.base import GenerationRequest
-from seedui.engines.factory import build_engines
-from seedui.engines.vllm_process import group_members, port_is_free, read_log_tail, server_argv, short_line
+from seedui.engines.engine_set import build_engines
+from seedui.engines.vllm.command import port_is_free
+from seedui.engines.vllm.procgroup import group_members
+from seedui.engines.vllm.server import read_log_tail, short_line
 from seedui.errors import ConfigError
 from seedui.sampling import SamplingSettings
+from tests.conftest import LoopThread
 
-FAKE = [sys.executable, str(Path(__file__).with_name("fake_openai_server.py"))]
-
-
-class LoopThread:
-    """Engines start and are supervised on a private loop, as in the app."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro, timeout: float = 60):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
+FAKE = [sys.executable, str(Path(__file__).parent.parent / "fake_openai_server.py")]
 
 
 @pytest.fixture
@@ -84,27 +70,7 @@ async def collect(engine):
     return [c async for c in engine.stream(request())]
 
 
-# --- the command line --------------------------------------------------------------
-
-
-def test_argv_for_vllm_serve_puts_the_model_first():
-    opts = VllmOptions(
-        gpu_memory_utilization=0.3, max_model_len=32768, dtype="bfloat16", reasoning_parser="deepseek_r1",
-        extra_args=("--tensor-parallel-size", "2"),
-    )  # fmt: skip
-    argv = server_argv(("vllm", "serve"), "org/M", "org/M", 8123, opts)
-    assert argv == [
-        "vllm", "serve", "org/M", "--host", "127.0.0.1", "--port", "8123", "--served-model-name", "org/M",
-        "--gpu-memory-utilization", "0.3", "--max-model-len", "32768", "--dtype", "bfloat16",
-        "--reasoning-parser", "deepseek_r1", "--disable-uvicorn-access-log", "--tensor-parallel-size", "2",
-    ]  # fmt: skip
-
-
-def test_argv_for_a_python_module_command_uses_model_flag():
-    argv = server_argv(("py", "-m", "vllm.entrypoints.openai.api_server"), "/m", "name", 1, VllmOptions())
-    assert argv[:5] == ["py", "-m", "vllm.entrypoints.openai.api_server", "--model", "/m"]
-    assert argv.count("--disable-uvicorn-access-log") == 1
-    assert "--gpu-memory-utilization" not in argv  # unset options are vLLM's defaults
+# --- the log tail the page shows ----------------------------------------------------
 
 
 def test_log_tail_keeps_the_last_lines_and_the_latest_progress(tmp_path):
@@ -173,7 +139,7 @@ def test_starts_streams_and_stops_without_orphans(tmp_path, loop, monkeypatch):
     assert engine.status.state == "starting"
     loop.run(es.start())
     assert engine.status.state == "ready", engine.status
-    pgid = server.proc.pid
+    pgid = server.group.pgid
     assert len(group_members(pgid)) == 2  # the server and its child
     chunks = loop.run(collect(engine))
     assert "".join(c.text for c in chunks) == "Hello world"
@@ -206,7 +172,7 @@ def test_start_up_time_out_stops_the_server(tmp_path, loop, monkeypatch):
     loop.run(es.start())
     assert time.monotonic() - t0 < 15
     assert server.status.state == "failed" and "not healthy within 1.5 s" in server.status.detail
-    assert server.proc is None
+    assert server.group is None
     loop.run(es.close())
 
 
@@ -224,7 +190,7 @@ def test_a_crashed_server_is_restarted_and_its_children_do_not_linger(tmp_path, 
     engine = es.engines["instruct"]
     server = engine.server
     loop.run(es.start())
-    old_pgid = server.proc.pid
+    old_pgid = server.group.pgid
     os.kill(old_pgid, signal.SIGKILL)  # only the API process: its child must not outlive it
     wait_for(lambda: engine.status.state == "starting", 5, "the crash to be noticed")
     assert re.search(r"exited \(code -9\); restart 1 of 5 in 1 s", engine.status.detail)
@@ -234,7 +200,7 @@ def test_a_crashed_server_is_restarted_and_its_children_do_not_linger(tmp_path, 
     assert group_members(old_pgid) == []
     assert server.restarts == 1
     assert "".join(c.text for c in loop.run(collect(engine))) == "Hello world"
-    new_pgid = server.proc.pid
+    new_pgid = server.group.pgid
     loop.run(es.close())
     assert group_members(new_pgid) == []
 
@@ -244,7 +210,7 @@ def test_restarts_are_bounded(tmp_path, loop, monkeypatch):
     server = es.engines["instruct"].server
     server.max_restarts = 0
     loop.run(es.start())
-    os.kill(server.proc.pid, signal.SIGKILL)
+    os.kill(server.group.pgid, signal.SIGKILL)
     wait_for(lambda: server.status.state == "failed", 5, "giving up")
     assert "gave up after 0 restarts" in server.status.detail
     loop.run(es.close())

@@ -1,0 +1,37 @@
+"""The command line a supervised vLLM server is started with."""
+
+from __future__ import annotations
+
+import socket
+
+from seedui.config import VllmOptions
+from seedui.engines.vllm.command import free_port, port_is_free, server_argv
+
+
+def test_argv_for_vllm_serve_puts_the_model_first():
+    opts = VllmOptions(
+        gpu_memory_utilization=0.3, max_model_len=32768, dtype="bfloat16", reasoning_parser="deepseek_r1",
+        extra_args=("--tensor-parallel-size", "2"),
+    )  # fmt: skip
+    argv = server_argv(("vllm", "serve"), "org/M", "org/M", 8123, opts)
+    assert argv == [
+        "vllm", "serve", "org/M", "--host", "127.0.0.1", "--port", "8123", "--served-model-name", "org/M",
+        "--gpu-memory-utilization", "0.3", "--max-model-len", "32768", "--dtype", "bfloat16",
+        "--reasoning-parser", "deepseek_r1", "--disable-uvicorn-access-log", "--tensor-parallel-size", "2",
+    ]  # fmt: skip
+
+
+def test_argv_for_a_python_module_command_uses_model_flag():
+    argv = server_argv(("py", "-m", "vllm.entrypoints.openai.api_server"), "/m", "name", 1, VllmOptions())
+    assert argv[:5] == ["py", "-m", "vllm.entrypoints.openai.api_server", "--model", "/m"]
+    assert argv.count("--disable-uvicorn-access-log") == 1
+    assert "--gpu-memory-utilization" not in argv  # unset options are vLLM's defaults
+
+
+def test_a_free_port_is_free_until_someone_listens():
+    port = free_port()
+    assert port_is_free(port)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        assert not port_is_free(port)
