@@ -92,7 +92,7 @@ def test_one_server_per_distinct_model_shared_by_its_lanes(tmp_path):
     cfg = config(
         tmp_path,
         **{f"lanes.{n}.model": same for n in ("base", "instruct", "reasoning")},
-        **{"lanes.reasoning.vllm.gpu_memory_utilization": 0.28},
+        **{"lanes.reasoning.vllm.gpu_memory_utilization": 0.29},
     )
     es = build_engines(cfg)
     (sup,) = es.resources
