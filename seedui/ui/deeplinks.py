@@ -18,7 +18,7 @@ from seedui.deeplink import DeepLink, parse_query
 from seedui.notices import warn
 from seedui.service import LaneService
 from seedui.ui.compare_tab import CompareTab
-from seedui.ui.sampling_panel import SLIDERS, SamplingPanel
+from seedui.ui.sampling_panel import SamplingPanel
 from seedui.ui.share_panel import enclosing, notice_html, reopen
 
 SHARE_PARAM = "share"  # handled by the share panel
@@ -73,7 +73,7 @@ def deeplink_updates(
         if "seed" in values:
             out[controls.seed] = int(values["seed"])
         # The sliders are sent only with "card defaults" off; a seed alone is sent either way.
-        if set(values) & {*SLIDERS, "max_tokens"}:
+        if set(values) & set(controls.sliders):
             out[sampling.card_defaults] = False
     return out, notes
 
@@ -101,7 +101,7 @@ def wire_deeplinks(
 
     outputs: list[Any] = [
         tabs, notice, compare.prompt, compare.lanes, sampling.card_defaults, sampling.unlink,
-        sampling.shared.max_tokens, sampling.shared.seed, *sampling.shared.sliders.values(),
+        sampling.shared.seed, *sampling.shared.sliders.values(),
     ]  # fmt: skip
     if chat is not None:
         outputs += [chat.message, chat.lanes]

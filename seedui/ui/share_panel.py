@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio import route_utils
 
+from seedui.controls import SLIDER_FIELDS, shown_values
 from seedui.errors import UserError
 from seedui.export import to_json, to_markdown
 from seedui.notices import api_error, page_error, warn
@@ -36,7 +37,7 @@ from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
-from seedui.ui.sampling_panel import SLIDERS, Controls, SamplingPanel
+from seedui.ui.sampling_panel import Controls, SamplingPanel
 
 SHARED_TAB_ID = "shared"
 SHARES = "shares"  # concurrency group for share writes
@@ -48,7 +49,6 @@ KEEP_TOKEN = (
     "Keep this delete token somewhere safe: it is shown only this once, and it is the only way to delete the share."
 )
 NO_RESULT = "Run a comparison first: there is nothing to share or export yet."
-DEFAULT_MAX_TOKENS = 256  # what the sampling panel shows when a card leaves max_tokens unset
 
 # The Compare tab's lane template, once per stored lane. The lanes are marked
 # `data-seedui-shared-lane` rather than `data-seedui-lane`, so the execution
@@ -263,18 +263,9 @@ class ExportFiles:
 
 
 def _control_values(controls: Controls, s: SamplingSettings, notes: list[str], where: str) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for name, comp in controls.sliders.items():
-        value = getattr(s, name)
-        out[comp] = value if value is not None else SLIDERS[name][2]
-    limit = int(controls.max_tokens.maximum)
-    wanted = s.max_tokens or DEFAULT_MAX_TOKENS
-    if wanted > limit:
-        notes.append(f"{where}max_tokens {wanted} is over this server's limit; set to {limit}")
-    out[controls.max_tokens] = min(wanted, limit)
-    out[controls.seed] = s.seed if s.seed is not None else -1
-    out[controls.stop] = "\n".join(x.replace("\n", "\\n").replace("\t", "\\t") for x in s.stop or ())
-    return out
+    values, more = shown_values(s, int(controls.max_tokens.maximum), where)
+    notes += more
+    return controls.show(values)
 
 
 def playground_updates(
@@ -322,7 +313,7 @@ def playground_updates(
     out[sampling.system_prompt] = system if isinstance(system, str) else ""
     shared_sampling = {k: v for k, v in shared.items() if k != "system_prompt"}
     lane_sampling = any(set(v) - {"system_prompt"} for v in per_lane.values())
-    full_set = {*SLIDERS, "max_tokens"} <= set(shared_sampling)
+    full_set = set(SLIDER_FIELDS) <= set(shared_sampling)
     light = set(shared_sampling) <= {"seed", "stop"}
 
     def linked(card_defaults: bool) -> bool:
