@@ -3,7 +3,8 @@
 Gradio renders the text of `gr.Warning`, `gr.Info` and `gr.Error` toasts as
 HTML. Their text often quotes what a visitor or a stranger's share wrote (a
 deep-link parameter's name, a share's settings key), so it is escaped here,
-once, and nothing else in SeedUI calls those three.
+once, and nothing else in SeedUI calls those three. `page_error` and
+`api_error` are raised by the one boundary (seedui/boundary.py), nowhere else.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import gradio as gr
 
 from seedui.api import GENERATION
+from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.notices import page_error
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
@@ -85,29 +86,29 @@ def build_compare_tab(service: LaneService, sampling: SamplingPanel) -> CompareT
 def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> None:
     wire_lane_toggle(tab.lanes, tab.columns)
 
+    @page_handler
     async def run_compare(data: dict[Any, Any], request: gr.Request):
         chosen = data[tab.lanes]
         if not chosen:
-            raise page_error("choose at least one lane")
+            raise UserError("choose at least one lane")
         settings = sampling.settings(data)
         msgs = {name: MessageView() for name in chosen}
         snap: dict[str, Any] = {}
-        try:
-            async for snap in service.compare(data[tab.prompt], settings, chosen, service.client(request)):
+        async with aclosing(service.compare(data[tab.prompt], settings, chosen, service.client(request))) as stream:
+            async for snap in stream:
                 # The result state is kept up to date (it costs no bytes: states stay on the server),
                 # so what was streamed before a Stop can still be shared or exported.
                 yield {
                     **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=False) for n in snap},
                     tab.result: comparison(service, data[tab.prompt], settings, snap),
                 }
-        except UserError as exc:
-            raise page_error(str(exc)) from None
         if snap:  # the final render (closes open blocks) and the result as data
             yield {
                 **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=True) for n in snap},
                 tab.result: comparison(service, data[tab.prompt], settings, snap),
             }
 
+    @page_handler
     def clear(chosen: list[str]):
         return {tab.views[n]: empty_view(service, n, running=n in chosen) for n in tab.views}
 
@@ -124,6 +125,7 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
     wire_stop(tab.stop, events, list(tab.views.values()))
 
     # Execution checks run in the browser (seedui/sandbox); the results come back as data.
+    @page_handler
     def keep_results(results: dict | None, result: dict) -> dict:
         if isinstance(results, dict) and result:
             result = {**result, "checks": results}

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 from seedui.deeplink import DeepLink, parse_query
 from seedui.notices import warn
 from seedui.service import LaneService
@@ -108,6 +109,7 @@ def wire_deeplinks(
     if fim is not None:
         outputs.append(fim.code)
 
+    @page_handler
     def apply(request: gr.Request) -> dict[Any, Any]:
         # A share id is the share panel's; an empty one is noted here as not valid.
         given = dict(request.query_params) if request is not None else {}

@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 from seedui.config import AppConfig
 from seedui.examples import Example, load_examples
 from seedui.ui.chat_tab import ChatTab
@@ -33,6 +34,7 @@ def build_gallery(
         elem_id="examples-gallery",
     )
 
+    @page_handler
     def pick(index: int) -> dict[Any, Any]:
         example = examples[index]
         lanes = lanes_for(example, config)

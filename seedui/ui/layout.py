@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import partial
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
@@ -65,8 +67,13 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
         wire_deeplinks(service, compare, tabs, sampling, chat=chat, fim=fim)
         # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
         timer = gr.Timer(2.0, active=not all_ready(service))
+
+        @page_handler
+        def poll() -> dict[Any, Any]:
+            return {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))}
+
         timer.tick(
-            lambda: {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))},
+            poll,
             outputs=[banner, timer],
             queue=False,
             show_progress="hidden",

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 from seedui.config import AppConfig, LaneConfig
 from seedui.controls import card_values, max_tokens_limit, sent_settings
 from seedui.sampling import SamplingSettings, field_spec
@@ -141,8 +142,13 @@ def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None
     # Touching a shared slider means "use my values": drop the card-defaults mode.
     for comp in panel.shared.sliders.values():  # max_tokens included
         comp.input(fn=None, js="() => false", outputs=[panel.card_defaults], queue=False)
+
+    @page_handler
+    def show_boxes(unlinked: bool) -> dict[Any, Any]:
+        return {shared_box: gr.Column(visible=not unlinked), panel.lane_boxes: gr.Column(visible=unlinked)}
+
     panel.unlink.change(
-        lambda on: {shared_box: gr.Column(visible=not on), panel.lane_boxes: gr.Column(visible=on)},
+        show_boxes,
         inputs=[panel.unlink],
         outputs=[shared_box, panel.lane_boxes],
         queue=False,
@@ -150,6 +156,7 @@ def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None
 
     limit = panel.max_tokens_limit
 
+    @page_handler
     def reset() -> dict[Any, Any]:
         out = {panel.card_defaults: True, **panel.shared.show(card_values(card.sampling, limit))}
         for name, controls in panel.per_lane.items():

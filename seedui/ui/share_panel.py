@@ -27,10 +27,11 @@ from urllib.parse import parse_qs, urlparse
 import gradio as gr
 from gradio import route_utils
 
+from seedui.boundary import api_endpoint, page_handler
 from seedui.controls import SLIDER_FIELDS, shown_values
 from seedui.errors import UserError
 from seedui.export import to_json, to_markdown
-from seedui.notices import api_error, page_error, warn
+from seedui.notices import warn
 from seedui.render import escape_text
 from seedui.sampling import SamplingSettings
 from seedui.service import LaneService
@@ -430,15 +431,13 @@ def _wire(
 ) -> None:
     shares = panel.shares
 
+    @page_handler
     def do_share(result: dict, request: gr.Request) -> dict[Any, Any]:
         if not result:
-            raise page_error(NO_RESULT)
+            raise UserError(NO_RESULT)
         if shares is None:
-            raise page_error(UNAVAILABLE)
-        try:
-            made = shares.create(result, service.client(request))
-        except UserError as exc:
-            raise page_error(f"could not share: {exc}") from None
+            raise UserError(UNAVAILABLE)
+        made = shares.create(result, service.client(request))
         url = share_url(request, made["id"])
         return {panel.share_result: share_result_html(url, made["id"], made["delete_token"]), panel.delete_id: url}
 
@@ -447,9 +446,10 @@ def _wire(
         concurrency_id=SHARES, concurrency_limit=service.limits.concurrency,
     )  # fmt: skip
 
+    @page_handler
     def do_delete(text: str, token: str) -> dict[Any, Any]:
         if shares is None:
-            raise page_error(UNAVAILABLE)
+            raise UserError(UNAVAILABLE)
         share_id = extract_share_id(text)
         try:
             shares.delete(share_id, (token or "").strip())
@@ -463,7 +463,10 @@ def _wire(
     )  # fmt: skip
 
     compare.result.change(
-        exports.buttons, inputs=[compare.result], outputs=[panel.export_md, panel.export_json], queue=False
+        page_handler(exports.buttons),
+        inputs=[compare.result],
+        outputs=[panel.export_md, panel.export_json],
+        queue=False,
     )
 
     load_outputs = [
@@ -471,6 +474,7 @@ def _wire(
         panel.shared_export_md, panel.shared_export_json,
     ]  # fmt: skip
 
+    @page_handler
     def load_shared(request: gr.Request) -> dict[Any, Any]:
         params = dict(request.query_params) if request is not None else {}
         share_id = str(params.get("share") or "").strip()
@@ -512,9 +516,10 @@ def _wire(
         *sampling.shared.components(), *(c for ctl in sampling.per_lane.values() for c in ctl.components()),
     ]  # fmt: skip
 
+    @page_handler
     def open_in_playground(comparison: dict) -> dict[Any, Any]:
         if not comparison:
-            raise page_error("no shared comparison is open")
+            raise UserError("no shared comparison is open")
         updates, notes = playground_updates(service, sampling, compare, comparison)
         if notes:
             warn("Opened in the playground, with changes: " + "; ".join(notes))
@@ -526,6 +531,7 @@ def _wire(
 def register_share_api(service: LaneService, shares: ShareService) -> None:
     """`/share`, `/load_share`, `/delete_share`; call inside the app's `gr.Blocks` context."""
 
+    @api_endpoint
     def share(comparison: dict, request: gr.Request = None) -> dict:
         """Save a comparison {"prompt", "settings", "lanes", "meta"?, "checks"?}; returns {"id", "url", "delete_token"}.
 
@@ -533,26 +539,19 @@ def register_share_api(service: LaneService, shares: ShareService) -> None:
         "stats", "error"}, plus optional "model", "engine", "display_name", "execution").
         The delete token is returned only this once: keep it to delete the share.
         """
-        try:
-            made = shares.create(comparison, service.client(request))
-        except UserError as exc:
-            raise api_error(str(exc)) from None
+        made = shares.create(comparison, service.client(request))
         return {**made, "url": share_url(request, made["id"])}
 
+    @api_endpoint
     def load_share(id: str) -> dict:
         """The shared comparison with this id (normalised: every field present)."""
-        try:
-            return shares.load(extract_share_id(id))
-        except UserError as exc:
-            raise api_error(str(exc)) from None
+        return shares.load(extract_share_id(id))
 
+    @api_endpoint
     def delete_share(id: str, delete_token: str) -> dict:
         """Delete a share with the delete token shown when it was made; returns {"deleted": id}."""
         share_id = extract_share_id(id)
-        try:
-            shares.delete(share_id, delete_token)
-        except UserError as exc:
-            raise api_error(str(exc)) from None
+        shares.delete(share_id, delete_token)
         return {"deleted": share_id}
 
     limit = service.limits.concurrency

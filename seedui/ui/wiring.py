@@ -6,7 +6,10 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 
+
+@page_handler
 def mark_stopped(*values: Any) -> list[Any]:
     """Lanes that were running keep what they streamed, say 'stopped', and no longer look busy."""
     return [
@@ -27,8 +30,13 @@ def wire_stop(stop: gr.Button, events: list[Any], views: list[gr.HTML]) -> None:
 
 def wire_lane_toggle(lanes: gr.CheckboxGroup, columns: dict[str, gr.Column]) -> None:
     """Show a column for each chosen lane (a cheap, unqueued update)."""
+
+    @page_handler
+    def show_columns(chosen: list[str]) -> dict[Any, Any]:
+        return {col: gr.Column(visible=name in chosen) for name, col in columns.items()}
+
     lanes.change(
-        lambda chosen: {col: gr.Column(visible=name in chosen) for name, col in columns.items()},
+        show_columns,
         inputs=[lanes],
         outputs=list(columns.values()),
         queue=False,
