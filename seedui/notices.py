@@ -32,3 +32,11 @@ def api_error(text: str) -> gr.Error:
     """The error to raise from a documented API endpoint: its callers are programs (gradio_client,
     HTTP), which get the message as plain text; no page shows it."""
     return gr.Error(text, print_exception=False)
+
+
+def notice_html(text: str, kind: str = "warning") -> str:
+    """An inline notice box (kind: info, warning or error) for a gr.HTML; '' for no text."""
+    if not text:
+        return ""
+    role = "alert" if kind == "error" else "status"
+    return f'<div class="seedui-notice seedui-notice-{kind}" role="{role}">{escape_text(text)}</div>'

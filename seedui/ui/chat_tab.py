@@ -15,9 +15,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
 from seedui.boundary import page_handler
 from seedui.errors import UserError
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
@@ -137,21 +137,13 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
 
     outputs_all = [tab.history, tab.message, *tab.views.values()]
     inputs = {tab.message, tab.lanes, tab.history, *sampling.inputs()}
-    gen_outputs = outputs_all
-    events = []
-    for trigger in (tab.send.click, tab.message.submit):
-        events.append(trigger(send, inputs=inputs, outputs=gen_outputs, concurrency_id=GENERATION,
-                              concurrency_limit=service.limits.concurrency, show_progress="hidden"))  # fmt: skip
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden"}
+    events = [
+        trigger(send, inputs=inputs, outputs=outputs_all, **generating)
+        for trigger in (tab.send.click, tab.message.submit)
+    ]
     tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
-    events.append(
-        tab.retry.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False).then(
-            send,
-            inputs=inputs,
-            outputs=gen_outputs,
-            concurrency_id=GENERATION,
-            concurrency_limit=service.limits.concurrency,
-            show_progress="hidden",
-        )  # fmt: skip
-    )
+    retry = tab.retry.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
+    events.append(retry.then(send, inputs=inputs, outputs=outputs_all, **generating))
     wire_stop(tab.stop, events, list(tab.views.values()))
     tab.clear.click(page_handler(lambda: {tab.history: {}, **show({})}), outputs=outputs_all, queue=False)

@@ -9,9 +9,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
 from seedui.boundary import page_handler
 from seedui.errors import UserError
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
@@ -114,13 +114,11 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
 
     inputs = {tab.prompt, tab.lanes, *sampling.inputs()}
     outputs = [*tab.views.values(), tab.result]
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden"}
     events = []
     for trigger in (tab.run.click, tab.prompt.submit):
-        ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False).then(
-            run_compare, inputs=inputs, outputs=outputs, concurrency_id=GENERATION,
-            concurrency_limit=service.limits.concurrency, show_progress="hidden",
-        )  # fmt: skip
-        events.append(ev)
+        ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False)
+        events.append(ev.then(run_compare, inputs=inputs, outputs=outputs, **generating))
 
     wire_stop(tab.stop, events, list(tab.views.values()))
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
 from seedui.boundary import page_handler
 from seedui.errors import UserError
+from seedui.queues import GENERATION, group
 from seedui.render import highlight_infill
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
@@ -103,6 +103,7 @@ def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str)
                 yield {tab.view: lane_value(base, cfg.display_name, engine.name, [message], snap, running=running)}
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
-    event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,
-                          concurrency_limit=service.limits.concurrency, show_progress="hidden")  # fmt: skip
+    event = tab.run.click(
+        run, inputs=inputs, outputs=[tab.view], **group(GENERATION, service.limits), show_progress="hidden"
+    )
     wire_stop(tab.stop, [event], [tab.view])

@@ -17,10 +17,14 @@ from seedui.shares import ShareService
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import build_compare_tab
 from seedui.ui.deeplinks import wire_deeplinks
+from seedui.ui.exports import ExportFiles
+from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
+from seedui.ui.placement import compare_tab_and_blocks
 from seedui.ui.sampling_panel import build_sampling_panel
-from seedui.ui.share_panel import build_share_panel, register_share_api
+from seedui.ui.share_controls import build_share_controls
+from seedui.ui.shared_tab import build_shared_tab
 
 STYLE_FILE = Path(__file__).with_name("style.css")
 THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
@@ -52,6 +56,8 @@ def all_ready(service: LaneService) -> bool:
 def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
     """The page; `shares` None turns sharing off (Export and deep links still work)."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
+        # The documented endpoints first: they keep their names whatever the page's events are called.
+        register_api(service, shares)
         with gr.Row():
             # A callable value is read on each page load, so the banner shows the engines' current state.
             banner = gr.HTML(partial(banner_html, service), elem_id="profile-banner")
@@ -63,22 +69,27 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
         build_gallery(service.config, tabs, compare, chat, fim)
-        build_share_panel(service, compare, tabs, sampling, shares)
-        wire_deeplinks(service, compare, tabs, sampling, chat=chat, fim=fim)
-        # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
-        timer = gr.Timer(2.0, active=not all_ready(service))
-
-        @page_handler
-        def poll() -> dict[Any, Any]:
-            return {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))}
-
-        timer.tick(
-            poll,
-            outputs=[banner, timer],
-            queue=False,
-            show_progress="hidden",
+        page = PageInputs(
+            tabs,
+            text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
+            lanes={"compare": compare.lanes, "chat": chat.lanes},
+            sampling=sampling,
         )
-        register_api(service)
-        if shares is not None:
-            register_share_api(service, shares)
+        compare_tab, _ = compare_tab_and_blocks(compare.prompt, tabs)
+        files = ExportFiles()
+        build_share_controls(service, compare, compare_tab, files, shares)
+        build_shared_tab(service, page, blocks, files, shares)
+        wire_deeplinks(service, page, compare_tab, blocks)
+        _poll_engines(service, banner)
     return blocks
+
+
+def _poll_engines(service: LaneService, banner: gr.HTML) -> None:
+    """Refresh the banner until every lane is ready or failed (vLLM can take minutes to start)."""
+    timer = gr.Timer(2.0, active=not all_ready(service))
+
+    @page_handler
+    def poll() -> dict[Any, Any]:
+        return {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))}
+
+    timer.tick(poll, outputs=[banner, timer], queue=False, show_progress="hidden")

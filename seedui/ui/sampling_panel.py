@@ -15,6 +15,7 @@ import gradio as gr
 from seedui.boundary import page_handler
 from seedui.config import AppConfig, LaneConfig
 from seedui.controls import card_values, max_tokens_limit, sent_settings
+from seedui.prefill import SamplingFill
 from seedui.sampling import SamplingSettings, field_spec
 
 REASONING_NOTE = "Reasoning lanes take no system prompt: Seed-Coder-Reasoning's chat template rejects one."
@@ -85,6 +86,21 @@ class SamplingPanel:
         for controls in self.per_lane.values():
             comps.update(controls.components())
         return comps
+
+    def fill_outputs(self) -> list[gr.components.Component]:
+        """Every control `show` may set."""
+        lanes = [c for controls in self.per_lane.values() for c in controls.components()]
+        return [self.card_defaults, self.unlink, self.system_prompt, *self.shared.components(), *lanes]
+
+    def show(self, fill: SamplingFill) -> dict[Any, Any]:
+        """Component -> value for what `fill` sets (seedui/prefill.py)."""
+        given = {self.card_defaults: fill.card_defaults, self.unlink: fill.unlink}
+        given[self.system_prompt] = fill.system_prompt
+        out: dict[Any, Any] = {comp: value for comp, value in given.items() if value is not None}
+        out.update(self.shared.show(fill.shared))
+        for name, values in fill.per_lane.items():
+            out.update(self.per_lane[name].show(values))
+        return out
 
     def settings(self, data: dict[Any, Any]) -> dict[str, Any]:
         """The settings dict the service takes: shared values plus per-lane overrides."""

@@ -1,4 +1,4 @@
-"""The scriptable API (`gradio_client`): /generate, /compare, /fim, /complete.
+"""The generation endpoints: /generate, /compare, /fim, /complete, and /lanes.
 
 Thin wrappers: each takes the client id for rate limiting; `api_endpoint`
 (seedui/boundary.py) turns a `UserError` into the error the caller sees.
@@ -11,12 +11,11 @@ from contextlib import aclosing
 import gradio as gr
 
 from seedui.boundary import api_endpoint
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 
-GENERATION = "generation"  # one concurrency group for every event that runs a model
 
-
-def register_api(service: LaneService) -> None:
+def register_generation_api(service: LaneService) -> None:
     """Declare the endpoints; call inside the app's `gr.Blocks` context."""
 
     @api_endpoint
@@ -69,5 +68,5 @@ def register_api(service: LaneService) -> None:
         }
 
     for fn in (generate, compare, fim, complete):
-        gr.api(fn, api_name=fn.__name__, concurrency_limit=service.limits.concurrency, concurrency_id=GENERATION)
+        gr.api(fn, api_name=fn.__name__, **group(GENERATION, service.limits))
     gr.api(lanes, api_name="lanes", queue=False)
