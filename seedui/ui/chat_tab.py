@@ -137,13 +137,20 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
 
     outputs_all = [tab.history, tab.message, *tab.views.values()]
     inputs = {tab.message, tab.lanes, tab.history, *sampling.inputs()}
-    generating = {**group(GENERATION, service.limits), "show_progress": "hidden"}
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
     events = [
         trigger(send, inputs=inputs, outputs=outputs_all, **generating)
         for trigger in (tab.send.click, tab.message.submit)
     ]
-    tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
-    retry = tab.retry.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
+    tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented")
+    retry = tab.retry.click(
+        take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented"
+    )
     events.append(retry.then(send, inputs=inputs, outputs=outputs_all, **generating))
     wire_stop(tab.stop, events, list(tab.views.values()))
-    tab.clear.click(page_handler(lambda: {tab.history: {}, **show({})}), outputs=outputs_all, queue=False)
+
+    @page_handler
+    def clear() -> dict[Any, Any]:
+        return {tab.history: {}, **show({})}
+
+    tab.clear.click(clear, outputs=outputs_all, queue=False, api_visibility="undocumented")

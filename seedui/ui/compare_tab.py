@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -62,9 +61,8 @@ def build_compare_tab(service: LaneService, sampling: SamplingPanel) -> CompareT
         with gr.Row(equal_height=False, elem_id="compare-lanes-row"):
             for name in names:
                 with gr.Column(min_width=340, elem_classes=["seedui-col"]) as col:
-                    # A callable value is re-read on every page load: engines start after the page is built.
                     views[name] = gr.HTML(
-                        partial(empty_view, service, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
+                        empty_view(service, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
                         apply_default_css=False, padding=False,
                     )  # fmt: skip
                 columns[name] = col
@@ -114,10 +112,12 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
 
     inputs = {tab.prompt, tab.lanes, *sampling.inputs()}
     outputs = [*tab.views.values(), tab.result]
-    generating = {**group(GENERATION, service.limits), "show_progress": "hidden"}
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
     events = []
     for trigger in (tab.run.click, tab.prompt.submit):
-        ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False)
+        ev = trigger(
+            clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False, api_visibility="undocumented"
+        )
         events.append(ev.then(run_compare, inputs=inputs, outputs=outputs, **generating))
 
     wire_stop(tab.stop, events, list(tab.views.values()))
@@ -135,6 +135,7 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
         outputs=[tab.result, tab.check_results],
         js="async (code, result) => [await window.seedui.checkLanes(code), result]",
         queue=False,
+        api_visibility="undocumented",
     )
 
 

@@ -45,5 +45,5 @@ def wire_deeplinks(service: LaneService, page: PageInputs, compare_tab: gr.Tab, 
             updates[notice] = notice_html(text)
         return updates or gr.skip()  # e.g. only Gradio's own parameters (?view=api)
 
-    blocks.load(apply, outputs=[notice, *page.outputs()], show_progress="hidden")
+    blocks.load(apply, outputs=[notice, *page.outputs()], show_progress="hidden", api_visibility="undocumented")
     return notice

@@ -68,9 +68,9 @@ def build_export_buttons(comparison: gr.State, files: ExportFiles, key: str, **b
     buttons = {kind: gr.Button(label, elem_id=f"{key}-{kind}", **button) for kind, (label, _) in FORMATS.items()}
     file = gr.File(visible=False, elem_id=f"{key}-file")
     for kind, btn in buttons.items():
-        btn.click(_exporter(files, kind), inputs=[comparison], outputs=[file], queue=False).success(
-            fn=None, inputs=[file], js=DOWNLOAD_JS
-        )
+        # Queued: Gradio's page shows a failed event's error (e.g. nothing to export yet) only for queued events.
+        made = btn.click(_exporter(files, kind), inputs=[comparison], outputs=[file], api_visibility="undocumented")
+        made.success(fn=None, inputs=[file], js=DOWNLOAD_JS)
     return ExportButtons(buttons, file)
 
 

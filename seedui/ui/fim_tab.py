@@ -84,7 +84,7 @@ def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str)
     def set_language(lang: str) -> gr.Code:
         return gr.Code(language=lang if lang in EDITOR_LANGS else None)
 
-    tab.language.change(set_language, [tab.language], [tab.code], queue=False)
+    tab.language.change(set_language, [tab.language], [tab.code], queue=False, api_visibility="undocumented")
 
     @page_handler
     async def run(data: dict[Any, Any], request: gr.Request):
@@ -104,6 +104,11 @@ def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str)
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
     event = tab.run.click(
-        run, inputs=inputs, outputs=[tab.view], **group(GENERATION, service.limits), show_progress="hidden"
+        run,
+        inputs=inputs,
+        outputs=[tab.view],
+        **group(GENERATION, service.limits),
+        show_progress="hidden",
+        api_visibility="undocumented",
     )
     wire_stop(tab.stop, [event], [tab.view])

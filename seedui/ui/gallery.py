@@ -53,5 +53,5 @@ def build_gallery(
     outputs = [tabs, compare.prompt, compare.lanes, compare.check_code, chat.message, chat.lanes]
     if fim is not None:
         outputs += [fim.code, fim.language, fim.mode]
-    dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False)
+    dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False, api_visibility="undocumented")
     return dataset

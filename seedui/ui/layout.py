@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,13 @@ from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.chat_tab import build_chat_tab
-from seedui.ui.compare_tab import build_compare_tab
+from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
 from seedui.ui.exports import ExportFiles
 from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
-from seedui.ui.placement import compare_tab_and_blocks
+from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
 from seedui.ui.share_controls import build_share_controls
 from seedui.ui.shared_tab import build_shared_tab
@@ -59,8 +58,7 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
         # The documented endpoints first: they keep their names whatever the page's events are called.
         register_api(service, shares)
         with gr.Row():
-            # A callable value is read on each page load, so the banner shows the engines' current state.
-            banner = gr.HTML(partial(banner_html, service), elem_id="profile-banner")
+            banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
         sampling = build_sampling_panel(service.config)
@@ -75,21 +73,29 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             lanes={"compare": compare.lanes, "chat": chat.lanes},
             sampling=sampling,
         )
-        compare_tab, _ = compare_tab_and_blocks(compare.prompt, tabs)
+        compare_tab = enclosing(compare.prompt, gr.Tab)
         files = ExportFiles()
         build_share_controls(service, compare, compare_tab, files, shares)
         build_shared_tab(service, page, blocks, files, shares)
         wire_deeplinks(service, page, compare_tab, blocks)
-        _poll_engines(service, banner)
+        _show_engine_state(service, blocks, banner, compare)
     return blocks
 
 
-def _poll_engines(service: LaneService, banner: gr.HTML) -> None:
-    """Refresh the banner until every lane is ready or failed (vLLM can take minutes to start)."""
+def _show_engine_state(service: LaneService, blocks: gr.Blocks, banner: gr.HTML, compare: CompareTab) -> None:
+    """Engines start after the page is built: each visit shows their state as it is then (the banner and
+    the Compare tab's empty lanes), and the banner is refreshed until every lane is ready or failed
+    (vLLM can take minutes to start)."""
     timer = gr.Timer(2.0, active=not all_ready(service))
 
     @page_handler
     def poll() -> dict[Any, Any]:
         return {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))}
 
-    timer.tick(poll, outputs=[banner, timer], queue=False, show_progress="hidden")
+    @page_handler
+    def on_load() -> dict[Any, Any]:
+        return {**poll(), **{view: empty_view(service, name) for name, view in compare.views.items()}}
+
+    page = {"queue": False, "show_progress": "hidden", "api_visibility": "undocumented"}
+    blocks.load(on_load, outputs=[banner, timer, *compare.views.values()], **page)
+    timer.tick(poll, outputs=[banner, timer], **page)

@@ -29,11 +29,3 @@ def enclosing(component: Any, kind: type) -> Any:
     while node is not None and not isinstance(node, kind):
         node = getattr(node, "parent", None)
     return node
-
-
-def compare_tab_and_blocks(compare_prompt: Any, tabs: gr.Tabs) -> tuple[gr.Tab, gr.Blocks]:
-    """The Compare tab (around its prompt) and the app's Blocks (around the tabs); a clear error if not built yet."""
-    tab, blocks = enclosing(compare_prompt, gr.Tab), enclosing(tabs, gr.Blocks)
-    if tab is None or blocks is None:
-        raise RuntimeError("build the Compare tab inside gr.Tabs inside the app's gr.Blocks first")
-    return tab, blocks

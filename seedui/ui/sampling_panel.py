@@ -168,6 +168,7 @@ def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None
         inputs=[panel.unlink],
         outputs=[shared_box, panel.lane_boxes],
         queue=False,
+        api_visibility="undocumented",
     )
 
     limit = panel.max_tokens_limit
@@ -180,4 +181,9 @@ def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None
         return out
 
     lane_controls = [c for ctl in panel.per_lane.values() for c in ctl.components()]
-    panel.reset.click(reset, outputs=[panel.card_defaults, *panel.shared.components(), *lane_controls], queue=False)
+    panel.reset.click(
+        reset,
+        outputs=[panel.card_defaults, *panel.shared.components(), *lane_controls],
+        queue=False,
+        api_visibility="undocumented",
+    )

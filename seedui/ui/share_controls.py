@@ -90,6 +90,7 @@ def _wire(service: LaneService, ui: ShareControls, compare: CompareTab, shares: 
         inputs=[compare.result],
         outputs=[ui.share_result, ui.delete_id],
         **group(SHARES, service.limits),
+        api_visibility="undocumented",
     )
 
     @page_handler
@@ -108,4 +109,5 @@ def _wire(service: LaneService, ui: ShareControls, compare: CompareTab, shares: 
         inputs=[ui.delete_id, ui.delete_token],
         outputs=[ui.delete_status, ui.delete_token],
         **group(SHARES, service.limits),
+        api_visibility="undocumented",
     )

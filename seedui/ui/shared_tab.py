@@ -91,7 +91,7 @@ def _wire(
             ui.open_playground: gr.Button(visible=True),
         }
 
-    blocks.load(load_shared, outputs=outputs, show_progress="hidden")
+    blocks.load(load_shared, outputs=outputs, show_progress="hidden", api_visibility="undocumented")
 
     @page_handler
     def open_in_playground(comparison: dict) -> dict[Any, Any]:
@@ -102,4 +102,6 @@ def _wire(
             warn("Opened in the playground, with changes: " + "; ".join(fill.notes))
         return page.updates(fill)
 
-    ui.open_playground.click(open_in_playground, inputs=[ui.shared], outputs=page.outputs())
+    ui.open_playground.click(
+        open_in_playground, inputs=[ui.shared], outputs=page.outputs(), api_visibility="undocumented"
+    )

@@ -24,7 +24,14 @@ def wire_stop(stop: gr.Button, events: list[Any], views: list[gr.HTML]) -> None:
     # Gradio's frontend runs a cancelled event's failure handlers only once the cancel went through,
     # so no late streamed update can mark the lanes running again (the same path clears an error's busy look).
     for event in events:
-        event.failure(mark_stopped, inputs=views, outputs=views, queue=False, show_progress="hidden")
+        event.failure(
+            mark_stopped,
+            inputs=views,
+            outputs=views,
+            queue=False,
+            show_progress="hidden",
+            api_visibility="undocumented",
+        )
     stop.click(fn=None, cancels=events, queue=False)
 
 
@@ -38,6 +45,7 @@ def wire_lane_toggle(lanes: gr.CheckboxGroup, columns: dict[str, gr.Column]) -> 
     lanes.change(
         show_columns,
         inputs=[lanes],
+        api_visibility="undocumented",
         outputs=list(columns.values()),
         queue=False,
     )
