@@ -8,16 +8,10 @@ import gradio as gr
 
 from seedui.boundary import page_handler
 from seedui.config import AppConfig
-from seedui.examples import Example, load_examples
+from seedui.examples import lanes_for, load_examples
 from seedui.ui.chat_tab import ChatTab
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.fim_tab import MARKER, MODES, FimTab
-
-
-def lanes_for(example: Example, config: AppConfig) -> list[str]:
-    """The example names roles; the configuration names lanes."""
-    roles = set(example.lanes or ())
-    return [name for name, lane in config.lanes.items() if not roles or lane.role in roles]
 
 
 def build_gallery(
