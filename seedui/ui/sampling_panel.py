@@ -30,10 +30,6 @@ class Controls:
     stop: gr.Textbox
 
     @property
-    def max_tokens(self) -> gr.Slider:
-        return self.sliders["max_tokens"]
-
-    @property
     def by_field(self) -> dict[str, gr.components.Component]:
         return {**self.sliders, "seed": self.seed, "stop": self.stop}
 
