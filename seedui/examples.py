@@ -91,9 +91,7 @@ def lanes_for(example: Example, config: AppConfig) -> list[str]:
     roles = set(example.lanes or ())
     offered = {"compare": lambda lane: True, "chat": lambda lane: lane.chats, "fim": lambda lane: not lane.chats}
     return [
-        name
-        for name, lane in config.lanes.items()
-        if (not roles or lane.role in roles) and offered[example.tab](lane)
+        name for name, lane in config.lanes.items() if (not roles or lane.role in roles) and offered[example.tab](lane)
     ]
 
 
