@@ -7,7 +7,11 @@ A new public endpoint, a renamed one or a changed parameter fails here first: ch
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +26,12 @@ DOCUMENTED = {
     "/load_share": ["id"],
     "/delete_share": ["id", "delete_token"],
 }
+
+
+def test_the_readme_documents_these_endpoints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## API\n") : readme.index("\n## ", readme.index("\n## API\n") + 1)]
+    assert set(re.findall(r'api_name="(/\w+)"', section)) == set(DOCUMENTED)
 
 
 @pytest.fixture(scope="module")
