@@ -10,6 +10,7 @@ import textwrap
 import typing
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import pytest
@@ -17,7 +18,6 @@ import pytest
 from seedui.config import AppConfig, load_config
 from seedui.deeplink import build_query, parse_query
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
-from seedui.engines.factory import EngineSet
 from seedui.errors import ConfigError, UserError
 from seedui.examples import GALLERY_DIR, Category, Example, lanes_for, load_example, load_examples
 from seedui.service import LaneService
@@ -159,7 +159,8 @@ class RecordingEngine:
 
 def service_for(profile: str) -> LaneService:
     config = load_config(profile=profile, environ={})
-    return LaneService(config, EngineSet({name: RecordingEngine() for name in config.lanes}))
+    engines = SimpleNamespace(engines={name: RecordingEngine() for name in config.lanes})  # as an EngineSet
+    return LaneService(config, engines)  # type: ignore[arg-type]
 
 
 SERVICES = {profile: service_for(profile) for profile in PROFILES}
