@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from seedui.errors import UserError
-from seedui.sampling import SamplingSettings
+from seedui.sampling import SamplingSettings, field_spec, field_specs
 from seedui.shares import SHARE_ID_RE
 
 MAX_LINK_PROMPT_BYTES = 32 * 1024
@@ -25,18 +25,8 @@ MAX_LINK_PROMPT_BYTES = 32 * 1024
 # links we make stay well under it (the prompt is percent-encoded, up to 9x).
 MAX_BUILT_QUERY_CHARS = 12_000
 TABS = ("compare", "chat", "fim")
-SAMPLING_PARAMS = (
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "repetition_penalty",
-    "max_tokens",
-    "seed",
-    "presence_penalty",
-    "frequency_penalty",
-)
-_INT_PARAMS = frozenset({"top_k", "max_tokens", "seed"})
+# Links carry the numeric sampling fields (not stop strings), as the model lists them.
+SAMPLING_PARAMS = tuple(spec.name for spec in field_specs() if spec.numeric)
 KNOWN_PARAMS = ("prompt", "lanes", "tab", "share", *SAMPLING_PARAMS)
 # Set by Gradio or Hugging Face Spaces, not by our links: ignored without a notice.
 FRAMEWORK_PARAMS = frozenset({"view", "logs"})
@@ -63,26 +53,9 @@ def _show(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 2] + "…" + text[0]
 
 
-def _num(bound: float) -> str:
-    return str(bound) if isinstance(bound, int) else f"{bound:g}"
-
-
-def _rule(name: str) -> str:
-    """'must be a number between 0 and 2', read from the model's bounds."""
-    bounds: dict[str, float] = {}
-    for meta in SamplingSettings.model_fields[name].metadata:
-        for attr in ("ge", "gt", "le"):
-            if getattr(meta, attr, None) is not None:
-                bounds[attr] = getattr(meta, attr)
-    kind = "a whole number" if name in _INT_PARAMS else "a number"
-    if "gt" in bounds:
-        return f"must be {kind} above {_num(bounds['gt'])} and at most {_num(bounds['le'])}"
-    return f"must be {kind} between {_num(bounds['ge'])} and {_num(bounds['le'])}"
-
-
 def _parse_number(name: str, raw: str) -> int | float:
     text = raw.strip()
-    if name in _INT_PARAMS:
+    if field_spec(name).kind == "int":
         return int(text)  # ValueError for "1.5", "abc", and > 4300 digits
     value = float(text)
     if not math.isfinite(value):
@@ -102,7 +75,7 @@ def parse_query(params: Mapping[str, str], known_lanes: list[str]) -> DeepLink:
                 number = _parse_number(name, value)
                 SamplingSettings.parse({name: number})
             except (ValueError, UserError):
-                note(f"ignored {name}={_show(value)}: {_rule(name)}")
+                note(f"ignored {name}={_show(value)}: {field_spec(name).rule()}")
                 continue
             link.settings[name] = number
         elif name == "prompt":
@@ -191,7 +164,7 @@ def build_query(
     for name in SAMPLING_PARAMS:
         if name in values:
             value = values[name]
-            pairs.append((name, str(int(value)) if name in _INT_PARAMS else repr(float(value))))
+            pairs.append((name, str(int(value)) if field_spec(name).kind == "int" else repr(float(value))))
     query = urlencode(pairs, quote_via=quote, safe=",")
     if len(query) > MAX_BUILT_QUERY_CHARS:
         raise UserError(

@@ -13,6 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from seedui.config import AppConfig
 from seedui.errors import ConfigError, describe_validation_error
 
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "examples" / "gallery"
@@ -79,6 +80,19 @@ def _forbid(example: Example, *names: str) -> None:
     for name in names:
         if getattr(example, name) is not None:
             raise ValueError(f"field '{name}': not used when tab is '{example.tab}'; remove it")
+
+
+def lanes_for(example: Example, config: AppConfig) -> list[str]:
+    """The lanes of `config` that run `example` on its tab: the example names roles, a configuration names lanes.
+
+    The Chat tab offers only lanes that chat, and the FIM tab runs the Base (completion) lane: a lane
+    its tab does not offer is never chosen.
+    """
+    roles = set(example.lanes or ())
+    offered = {"compare": lambda lane: True, "chat": lambda lane: lane.chats, "fim": lambda lane: not lane.chats}
+    return [
+        name for name, lane in config.lanes.items() if (not roles or lane.role in roles) and offered[example.tab](lane)
+    ]
 
 
 def load_example(path: Path) -> Example:

@@ -3,7 +3,8 @@
 Gradio renders the text of `gr.Warning`, `gr.Info` and `gr.Error` toasts as
 HTML. Their text often quotes what a visitor or a stranger's share wrote (a
 deep-link parameter's name, a share's settings key), so it is escaped here,
-once, and nothing else in SeedUI calls those three.
+once, and nothing else in SeedUI calls those three. `page_error` and
+`api_error` are raised by the one boundary (seedui/boundary.py), nowhere else.
 """
 
 from __future__ import annotations
@@ -31,3 +32,11 @@ def api_error(text: str) -> gr.Error:
     """The error to raise from a documented API endpoint: its callers are programs (gradio_client,
     HTTP), which get the message as plain text; no page shows it."""
     return gr.Error(text, print_exception=False)
+
+
+def notice_html(text: str, kind: str = "warning") -> str:
+    """An inline notice box (kind: info, warning or error) for a gr.HTML; '' for no text."""
+    if not text:
+        return ""
+    role = "alert" if kind == "error" else "status"
+    return f'<div class="seedui-notice seedui-notice-{kind}" role="{role}">{escape_text(text)}</div>'

@@ -9,7 +9,9 @@ transformers engine, `request_kwargs` in the OpenAI one).
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,21 +26,31 @@ MAX_TOKENS_CEILING = 65536
 DEFAULT_MAX_TOKENS = 256
 
 
+def _ui(label: str, step: float | None, unset: Any) -> dict[str, Any]:
+    """A field's page facts, kept beside its bounds: its control's label, a slider's step (None: not a
+    slider), and what the control shows while the field is unset (the engine's own default applies)."""
+    return {"json_schema_extra": {"ui": {"label": label, "step": step, "unset": unset}}}
+
+
 class SamplingSettings(BaseModel):
     """Sampling settings for one lane. Every field is optional (None = unset)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    temperature: float | None = Field(None, ge=0, le=2, description="0 = greedy")
-    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling mass")
-    top_k: int | None = Field(None, ge=0, le=1000, description="0 = off")
-    min_p: float | None = Field(None, ge=0, le=1, description="0 = off")
-    repetition_penalty: float | None = Field(None, gt=0, le=2)
-    presence_penalty: float | None = Field(None, ge=-2, le=2)
-    frequency_penalty: float | None = Field(None, ge=-2, le=2)
-    max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_CEILING)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    stop: tuple[str, ...] | None = Field(None, max_length=MAX_STOP_STRINGS)
+    temperature: float | None = Field(None, ge=0, le=2, description="0 = greedy", **_ui("Temperature", 0.01, 1.0))
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling mass", **_ui("Top-p", 0.01, 1.0))
+    top_k: int | None = Field(None, ge=0, le=1000, description="0 = off", **_ui("Top-k (0 = off)", 1, 0))
+    min_p: float | None = Field(None, ge=0, le=1, description="0 = off", **_ui("Min-p (0 = off)", 0.01, 0.0))
+    repetition_penalty: float | None = Field(None, gt=0, le=2, **_ui("Repetition penalty", 0.01, 1.0))
+    presence_penalty: float | None = Field(None, ge=-2, le=2, **_ui("Presence penalty", 0.05, 0.0))
+    frequency_penalty: float | None = Field(None, ge=-2, le=2, **_ui("Frequency penalty", 0.05, 0.0))
+    max_tokens: int | None = Field(
+        None, ge=1, le=MAX_TOKENS_CEILING, **_ui("Max new tokens", 1, DEFAULT_MAX_TOKENS)
+    )  # the lane's context length and the server's limits bound it further
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, **_ui("Seed (-1 = random)", None, -1))
+    stop: tuple[str, ...] | None = Field(
+        None, max_length=MAX_STOP_STRINGS, **_ui(f"Stop strings (one per line, up to {MAX_STOP_STRINGS})", None, "")
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -98,12 +110,74 @@ class SamplingSettings(BaseModel):
             )
 
 
-def field_bounds(name: str) -> dict[str, float | None]:
-    """Slider bounds for a field, read from the model (one source of truth)."""
+@dataclass(frozen=True)
+class FieldSpec:
+    """One sampling field as the page and links see it, read from `SamplingSettings` (one source)."""
+
+    name: str
+    kind: Literal["int", "float", "strings"]
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool  # (0, 1] rather than [0, 1]
+    label: str
+    step: float | None  # a slider's step; None: not a slider
+    unset: Any  # what a control shows while the field is unset
+
+    @property
+    def slider(self) -> bool:
+        return self.step is not None
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "strings"
+
+    def rule(self) -> str:
+        """'must be a number between 0 and 2', in words a link's notice can use."""
+        kind = "a whole number" if self.kind == "int" else "a number"
+        low, high = _num(self.minimum), _num(self.maximum)
+        if self.exclusive_minimum:
+            return f"must be {kind} above {low} and at most {high}"
+        return f"must be {kind} between {low} and {high}"
+
+
+def _num(bound: float | None) -> str:
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
+
+
+def _kind(annotation: Any) -> Literal["int", "float", "strings"]:
+    types = {t for t in get_args(annotation) if t is not type(None)} or {annotation}
+    if int in types:
+        return "int"
+    if float in types:
+        return "float"
+    return "strings"
+
+
+@cache
+def field_spec(name: str) -> FieldSpec:
+    """A field's kind, bounds, label, slider step and unset value; KeyError for an unknown field."""
     info = SamplingSettings.model_fields[name]
-    bounds: dict[str, float | None] = {"min": None, "max": None}
+    bounds: dict[str, Any] = {}
     for meta in info.metadata:
-        for attr, key in (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")):
+        for attr in ("ge", "gt", "le", "lt"):
             if getattr(meta, attr, None) is not None:
-                bounds[key] = getattr(meta, attr)
-    return bounds
+                bounds[attr] = getattr(meta, attr)
+    extra = info.json_schema_extra
+    ui = extra["ui"] if isinstance(extra, dict) else None
+    if not isinstance(ui, dict):  # pragma: no cover - a guard for a field added without its page facts
+        raise RuntimeError(f"SamplingSettings.{name} has no ui facts: add **_ui(label, step, unset) to its Field")
+    return FieldSpec(
+        name=name,
+        kind=_kind(info.annotation),
+        minimum=bounds.get("ge", bounds.get("gt")),
+        maximum=bounds.get("le", bounds.get("lt")),
+        exclusive_minimum="gt" in bounds,
+        label=str(ui["label"]),
+        step=ui["step"],
+        unset=ui["unset"],
+    )
+
+
+def field_specs() -> list[FieldSpec]:
+    """Every sampling field, in the model's order."""
+    return [field_spec(name) for name in SamplingSettings.model_fields]

@@ -119,19 +119,7 @@ class LaneService:
 
     def lane_settings(self, settings: Any, name: str) -> tuple[SamplingSettings, str | None]:
         """Global settings, then the lane's own overrides, over the lane's defaults."""
-        settings = settings or {}
-        lane = self.config.lanes[name]
-        shared = {k: v for k, v in settings.items() if k not in self.config.lanes}
-        own = settings.get(name) or {}
-        if not isinstance(own, dict):
-            raise UserError(f"settings.{name} (overrides for lane {name}) must be a dict")
-        merged = {**shared, **own}
-        system_prompt = merged.pop("system_prompt", None)
-        if system_prompt is not None:
-            check_text(system_prompt, "system prompt", self.limits.max_prompt_chars, allow_empty=True)
-        sampling = SamplingSettings.parse(merged, where=f"settings for lane {name}").merged_over(lane.sampling)
-        sampling.check_for_lane(lane.context_length)
-        return sampling, system_prompt
+        return lane_settings(self.config, settings, name)
 
     async def _job(self, name: str, settings: Any, inputs: dict[str, Any]) -> LaneJob:
         lane = self.config.lanes[name]
@@ -177,3 +165,20 @@ class LaneService:
         async for snap in fan_out(jobs, timeout_s=self.limits.lane_timeout_s, failed=failed):
             yield {name: snap[name] for name in names}
 
+
+def lane_settings(config: AppConfig, settings: Any, name: str) -> tuple[SamplingSettings, str | None]:
+    """Lane `name`'s sampling and system prompt for a request's settings: the shared values, then the
+    lane's own overrides (under its name), over the lane's model card defaults."""
+    settings = settings or {}
+    lane = config.lanes[name]
+    shared = {k: v for k, v in settings.items() if k not in config.lanes}
+    own = settings.get(name) or {}
+    if not isinstance(own, dict):
+        raise UserError(f"settings.{name} (overrides for lane {name}) must be a dict")
+    merged = {**shared, **own}
+    system_prompt = merged.pop("system_prompt", None)
+    if system_prompt is not None:
+        check_text(system_prompt, "system prompt", config.limits.max_prompt_chars, allow_empty=True)
+    sampling = SamplingSettings.parse(merged, where=f"settings for lane {name}").merged_over(lane.sampling)
+    sampling.check_for_lane(lane.context_length)
+    return sampling, system_prompt

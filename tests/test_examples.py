@@ -1,18 +1,32 @@
-"""seedui.examples: the shipped gallery loads, covers every category, and bad files are named in errors."""
+"""seedui.examples: the shipped gallery loads and covers every category; each example is valid for its tab,
+runs through the service on both built-in profiles, has a meaningful check, and survives a deep link;
+bad files are named in errors."""
 
 from __future__ import annotations
 
+import ast
+import builtins
 import textwrap
 import typing
+from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import pytest
 
-from seedui.errors import ConfigError
-from seedui.examples import GALLERY_DIR, Category, Example, load_example, load_examples
+from seedui.config import AppConfig, load_config
+from seedui.deeplink import build_query, parse_query
+from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
+from seedui.errors import ConfigError, UserError
+from seedui.examples import GALLERY_DIR, Category, Example, lanes_for, load_example, load_examples
+from seedui.service import LaneService
+from seedui.ui.fim_tab import LANGUAGES, MARKER, split_hole
+from tests.conftest import run_async
 
 EXAMPLES = load_examples()
 WITH_CHECK = [e for e in EXAMPLES if e.check]
+PROFILES = ("seed-coder", "tiny")
 
 # A correct answer for every example with a `check`, so a check that rejects good code fails here, not in the UI.
 REFERENCE = {
@@ -115,6 +129,134 @@ def test_checks_compile_and_pass_a_correct_answer(example):
 
 def test_algorithm_examples_have_checks():
     assert all(e.check for e in EXAMPLES if e.category == "algorithms")
+
+
+# --- every example, on its tab, on both built-in profiles ----------------------------------------------
+
+
+class RecordingEngine:
+    """Test double for the engine protocol: records each request and answers one empty, finished chunk."""
+
+    name = "recording (test double)"
+
+    def __init__(self) -> None:
+        self.requests: list[GenerationRequest] = []
+        self.status = EngineStatus("ready")
+
+    async def start(self) -> None:
+        pass
+
+    async def count_prompt_tokens(self, request: GenerationRequest) -> int | None:
+        return None  # no tokenizer here: the character limits and the template still apply
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        self.requests.append(request)
+        yield Chunk(completion_tokens=1, finish_reason="stop")
+
+    async def close(self) -> None:
+        pass
+
+
+def service_for(profile: str) -> LaneService:
+    config = load_config(profile=profile, environ={})
+    engines = SimpleNamespace(engines={name: RecordingEngine() for name in config.lanes})  # as an EngineSet
+    return LaneService(config, engines)  # type: ignore[arg-type]
+
+
+SERVICES = {profile: service_for(profile) for profile in PROFILES}
+
+
+def run(example: Example, service: LaneService) -> dict:
+    """The example as the page sends it once the gallery filled its tab (default settings)."""
+    lanes = lanes_for(example, service.config)
+
+    async def go() -> dict:
+        if example.tab == "fim":
+            prefix, suffix = split_hole(f"{example.prefix}{MARKER}{example.suffix}")
+            snaps = [snap async for snap in service.fim(prefix, suffix, {})]
+            return {lanes[0]: snaps[-1]}
+        if example.tab == "chat":
+            asks = {name: [{"role": "user", "content": example.prompt}] for name in lanes}
+            return [snap async for snap in service.chat(asks, {})][-1]
+        return [snap async for snap in service.compare(example.prompt, {}, lanes)][-1]
+
+    return run_async(go())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_example_lanes_are_offered_by_its_tab(example: Example, profile: str) -> None:
+    config: AppConfig = SERVICES[profile].config
+    lanes = lanes_for(example, config)
+    assert lanes, f"no lane of the {profile} profile runs this example"
+    roles = {config.lanes[n].role for n in lanes}
+    assert roles == set(example.lanes or roles)  # every role it names is in the profile
+    if example.tab == "chat":
+        assert all(config.lanes[n].chats for n in lanes)  # the Chat tab offers no Base lane
+    if example.tab == "fim":
+        assert roles == {"base"}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_example_runs_through_the_service(example: Example, profile: str) -> None:
+    service = SERVICES[profile]
+    lanes = lanes_for(example, service.config)
+    engines = {name: service.engines.engines[name] for name in lanes}
+    for engine in engines.values():
+        engine.requests.clear()
+    if example.tab == "fim" and service.config.lanes[lanes[0]].fim is None:
+        # The tiny stand-in has no FIM tokens: it says so instead of pretending.
+        with pytest.raises(UserError, match="no fill-in-the-middle tokens"):
+            run(example, service)
+        return
+    final = run(example, service)
+    assert {name: lane["error"] for name, lane in final.items()} == dict.fromkeys(lanes)
+    for name, engine in engines.items():
+        (request,) = engine.requests
+        if example.tab == "fim":  # SPM order: <suffix-token> suffix <prefix-token> prefix <middle-token>
+            fim = service.config.lanes[name].fim
+            assert request.prompt == f"{fim.suffix}{example.suffix}{fim.prefix}{example.prefix}{fim.middle}"
+        elif request.messages is not None:
+            assert request.messages[-1] == {"role": "user", "content": example.prompt}
+        else:
+            assert request.prompt == example.prompt  # the Base lane continues the prompt as it is
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_example_is_valid_for_its_tab(example: Example) -> None:
+    if example.tab == "fim":
+        assert MARKER not in example.prefix + example.suffix  # the page marks the hole itself
+        assert example.prefix.strip() and example.suffix.strip()
+        assert example.language in LANGUAGES
+    else:
+        assert len(example.prompt.strip()) > 40  # a task worth running, not a placeholder
+        assert MARKER not in example.prompt  # only the FIM tab has holes
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_deep_link_to_example_round_trips(example: Example) -> None:
+    config = SERVICES["seed-coder"].config
+    text = f"{example.prefix}{MARKER}{example.suffix}" if example.tab == "fim" else example.prompt
+    lanes = None if example.tab == "fim" else lanes_for(example, config)
+    link = parse_query(dict(parse_qsl(build_query(text, lanes, example.tab))), list(config.lanes))
+    assert (link.prompt, link.tab, link.lanes, link.notices) == (text, example.tab, lanes, [])
+
+
+@pytest.mark.parametrize("example", WITH_CHECK, ids=lambda e: e.id)
+def test_check_is_meaningful(example: Example) -> None:
+    # It asserts something, and a stub answer (every name it uses returns None) fails it.
+    tree = ast.parse(example.check)
+    assert any(isinstance(node, ast.Assert) for node in ast.walk(tree))
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    stubs = {name: (lambda *args, **kwargs: None) for name in called - set(dir(builtins))}
+    assert stubs, "the check calls nothing the answer defines"
+    with pytest.raises((AssertionError, TypeError, AttributeError)):
+        exec(example.check, dict(stubs))
+
+
+def test_every_check_has_a_reference_answer() -> None:
+    assert {e.id for e in WITH_CHECK} == set(REFERENCE)
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

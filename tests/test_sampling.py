@@ -9,7 +9,7 @@ import pytest
 from seedui.engines.openai_http import openai_body
 from seedui.engines.transformers_local import generate_kwargs
 from seedui.errors import UserError
-from seedui.sampling import SamplingSettings, field_bounds
+from seedui.sampling import SamplingSettings, field_spec, field_specs
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,51 @@ def test_max_tokens_bounded_by_context():
 
 
 @pytest.mark.parametrize(
-    "name, lo, hi", [("temperature", 0, 2), ("top_p", 0, 1), ("min_p", 0, 1), ("presence_penalty", -2, 2)]
+    "name, kind, lo, hi, exclusive",
+    [
+        ("temperature", "float", 0, 2, False),
+        ("top_p", "float", 0, 1, True),
+        ("top_k", "int", 0, 1000, False),
+        ("min_p", "float", 0, 1, False),
+        ("repetition_penalty", "float", 0, 2, True),
+        ("presence_penalty", "float", -2, 2, False),
+        ("max_tokens", "int", 1, 65536, False),
+        ("seed", "int", 0, 2**63 - 1, False),
+        ("stop", "strings", None, None, False),
+    ],
 )
-def test_slider_bounds_come_from_the_model(name, lo, hi):
-    assert field_bounds(name) == {"min": lo, "max": hi}
+def test_field_spec_reads_kind_and_bounds_from_the_model(name, kind, lo, hi, exclusive):
+    spec = field_spec(name)
+    assert (spec.kind, spec.minimum, spec.maximum, spec.exclusive_minimum) == (kind, lo, hi, exclusive)
+
+
+def test_every_field_has_its_page_facts():
+    specs = field_specs()
+    assert [s.name for s in specs] == list(SamplingSettings.model_fields)
+    for spec in specs:
+        assert spec.label, spec.name
+        if spec.slider:  # a slider's unset value is one it can show
+            assert spec.numeric and spec.minimum <= spec.unset <= spec.maximum, spec.name
+    assert [s.name for s in specs if s.slider] == [
+        "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty",
+        "max_tokens",
+    ]  # fmt: skip
+    assert (field_spec("seed").unset, field_spec("stop").unset) == (-1, "")
+
+
+@pytest.mark.parametrize(
+    "name, rule",
+    [
+        ("temperature", "must be a number between 0 and 2"),
+        ("top_p", "must be a number above 0 and at most 1"),
+        ("top_k", "must be a whole number between 0 and 1000"),
+        ("presence_penalty", "must be a number between -2 and 2"),
+    ],
+)
+def test_field_rule_words_the_bounds(name, rule):
+    assert field_spec(name).rule() == rule
+
+
+def test_unknown_field_has_no_spec():
+    with pytest.raises(KeyError):
+        field_spec("colour")

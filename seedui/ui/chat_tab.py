@@ -9,14 +9,15 @@ lane's strict user/assistant alternation always holds.
 from __future__ import annotations
 
 import copy
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
+from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.notices import page_error
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
@@ -93,18 +94,19 @@ def _value(
 def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
     wire_lane_toggle(tab.lanes, tab.columns)
 
+    @page_handler
     async def send(data: dict[Any, Any], request: gr.Request):
         text, chosen = data[tab.message], data[tab.lanes]
         if not chosen:
-            raise page_error("choose at least one lane")
+            raise UserError("choose at least one lane")
         history: History = copy.deepcopy(data[tab.history] or {})  # never mutate the session's state in place
         past = {n: rendered_history(history.get(n, [])) for n in chosen}
         asks = {n: [*({"role": t["role"], "content": t["content"]} for t in history.get(n, [])),
                     {"role": "user", "content": text}] for n in chosen}  # fmt: skip
         views = {n: MessageView() for n in chosen}
         snap: dict[str, Any] = {}
-        try:
-            async for snap in service.chat(asks, sampling.settings(data), service.client(request)):
+        async with aclosing(service.chat(asks, sampling.settings(data), service.client(request))) as stream:
+            async for snap in stream:
                 yield {
                     tab.views[n]: _value(
                         service, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
@@ -112,8 +114,6 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
                     )
                     for n in snap
                 }  # fmt: skip
-        except UserError as exc:
-            raise page_error(str(exc)) from None
         out: dict[Any, Any] = {}
         for n, lane in snap.items():
             shown = [*past[n], user_message(text), views[n].view(lane, True)]
@@ -123,9 +123,11 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
             out[tab.views[n]] = _value(service, n, shown, lane)
         yield {**out, tab.history: history, tab.message: ""}
 
+    @page_handler
     def show(history: History) -> dict[Any, Any]:
         return {tab.views[n]: _value(service, n, rendered_history(history.get(n, []))) for n in tab.views}
 
+    @page_handler
     def take_back(history: History) -> dict[Any, Any]:
         """Drop every lane's last exchange and put that message back in the box (undo; retry resends it)."""
         history = history or {}
@@ -135,21 +137,20 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
 
     outputs_all = [tab.history, tab.message, *tab.views.values()]
     inputs = {tab.message, tab.lanes, tab.history, *sampling.inputs()}
-    gen_outputs = outputs_all
-    events = []
-    for trigger in (tab.send.click, tab.message.submit):
-        events.append(trigger(send, inputs=inputs, outputs=gen_outputs, concurrency_id=GENERATION,
-                              concurrency_limit=service.limits.concurrency, show_progress="hidden"))  # fmt: skip
-    tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False)
-    events.append(
-        tab.retry.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False).then(
-            send,
-            inputs=inputs,
-            outputs=gen_outputs,
-            concurrency_id=GENERATION,
-            concurrency_limit=service.limits.concurrency,
-            show_progress="hidden",
-        )  # fmt: skip
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
+    events = [
+        trigger(send, inputs=inputs, outputs=outputs_all, **generating)
+        for trigger in (tab.send.click, tab.message.submit)
+    ]
+    tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented")
+    retry = tab.retry.click(
+        take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented"
     )
+    events.append(retry.then(send, inputs=inputs, outputs=outputs_all, **generating))
     wire_stop(tab.stop, events, list(tab.views.values()))
-    tab.clear.click(lambda: {tab.history: {}, **show({})}, outputs=outputs_all, queue=False)
+
+    @page_handler
+    def clear() -> dict[Any, Any]:
+        return {tab.history: {}, **show({})}
+
+    tab.clear.click(clear, outputs=outputs_all, queue=False, api_visibility="undocumented")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
+from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.notices import page_error
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
@@ -61,9 +61,8 @@ def build_compare_tab(service: LaneService, sampling: SamplingPanel) -> CompareT
         with gr.Row(equal_height=False, elem_id="compare-lanes-row"):
             for name in names:
                 with gr.Column(min_width=340, elem_classes=["seedui-col"]) as col:
-                    # A callable value is re-read on every page load: engines start after the page is built.
                     views[name] = gr.HTML(
-                        partial(empty_view, service, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
+                        empty_view(service, name), html_template=LANE_TEMPLATE, elem_id=f"lane-{name}",
                         apply_default_css=False, padding=False,
                     )  # fmt: skip
                 columns[name] = col
@@ -85,45 +84,46 @@ def build_compare_tab(service: LaneService, sampling: SamplingPanel) -> CompareT
 def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> None:
     wire_lane_toggle(tab.lanes, tab.columns)
 
+    @page_handler
     async def run_compare(data: dict[Any, Any], request: gr.Request):
         chosen = data[tab.lanes]
         if not chosen:
-            raise page_error("choose at least one lane")
+            raise UserError("choose at least one lane")
         settings = sampling.settings(data)
         msgs = {name: MessageView() for name in chosen}
         snap: dict[str, Any] = {}
-        try:
-            async for snap in service.compare(data[tab.prompt], settings, chosen, service.client(request)):
+        async with aclosing(service.compare(data[tab.prompt], settings, chosen, service.client(request))) as stream:
+            async for snap in stream:
                 # The result state is kept up to date (it costs no bytes: states stay on the server),
                 # so what was streamed before a Stop can still be shared or exported.
                 yield {
                     **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=False) for n in snap},
                     tab.result: comparison(service, data[tab.prompt], settings, snap),
                 }
-        except UserError as exc:
-            raise page_error(str(exc)) from None
         if snap:  # the final render (closes open blocks) and the result as data
             yield {
                 **{tab.views[n]: _view(service, n, msgs[n], snap[n], final=True) for n in snap},
                 tab.result: comparison(service, data[tab.prompt], settings, snap),
             }
 
+    @page_handler
     def clear(chosen: list[str]):
         return {tab.views[n]: empty_view(service, n, running=n in chosen) for n in tab.views}
 
     inputs = {tab.prompt, tab.lanes, *sampling.inputs()}
     outputs = [*tab.views.values(), tab.result]
+    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
     events = []
     for trigger in (tab.run.click, tab.prompt.submit):
-        ev = trigger(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False).then(
-            run_compare, inputs=inputs, outputs=outputs, concurrency_id=GENERATION,
-            concurrency_limit=service.limits.concurrency, show_progress="hidden",
-        )  # fmt: skip
-        events.append(ev)
+        ev = trigger(
+            clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False, api_visibility="undocumented"
+        )
+        events.append(ev.then(run_compare, inputs=inputs, outputs=outputs, **generating))
 
     wire_stop(tab.stop, events, list(tab.views.values()))
 
     # Execution checks run in the browser (seedui/sandbox); the results come back as data.
+    @page_handler
     def keep_results(results: dict | None, result: dict) -> dict:
         if isinstance(results, dict) and result:
             result = {**result, "checks": results}
@@ -135,6 +135,7 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
         outputs=[tab.result, tab.check_results],
         js="async (code, result) => [await window.seedui.checkLanes(code), result]",
         queue=False,
+        api_visibility="undocumented",
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from seedui.api import GENERATION
+from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.notices import page_error
+from seedui.queues import GENERATION, group
 from seedui.render import highlight_infill
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
@@ -78,28 +79,36 @@ def build_fim_tab(service: LaneService, sampling: SamplingPanel) -> FimTab | Non
 def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str) -> None:
     cfg = service.config.lanes[base]
     engine = service.engines.engines[base]
-    tab.language.change(
-        lambda lang: gr.Code(language=lang if lang in EDITOR_LANGS else None), [tab.language], [tab.code], queue=False
-    )
 
+    @page_handler
+    def set_language(lang: str) -> gr.Code:
+        return gr.Code(language=lang if lang in EDITOR_LANGS else None)
+
+    tab.language.change(set_language, [tab.language], [tab.code], queue=False, api_visibility="undocumented")
+
+    @page_handler
     async def run(data: dict[Any, Any], request: gr.Request):
         code, lang, mode = data[tab.code] or "", data[tab.language], data[tab.mode]
         settings = sampling.settings(data)
-        try:
-            if mode == MODES[0]:
-                prefix, suffix = split_hole(code)
-                stream = service.fim(prefix, suffix, settings, service.client(request))
-            else:
-                prefix, suffix = code.replace(MARKER, ""), ""
-                stream = service.complete(prefix, settings, service.client(request))
+        if mode == MODES[0]:
+            prefix, suffix = split_hole(code)
+            stream = service.fim(prefix, suffix, settings, service.client(request))
+        else:
+            prefix, suffix = code.replace(MARKER, ""), ""
+            stream = service.complete(prefix, settings, service.client(request))
+        async with aclosing(stream):
             async for snap in stream:
                 message = filled_view(prefix, snap["text"], suffix, lang)
                 running = not snap["stats"].get("finish_reason")
                 yield {tab.view: lane_value(base, cfg.display_name, engine.name, [message], snap, running=running)}
-        except UserError as exc:
-            raise page_error(str(exc)) from None
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
-    event = tab.run.click(run, inputs=inputs, outputs=[tab.view], concurrency_id=GENERATION,
-                          concurrency_limit=service.limits.concurrency, show_progress="hidden")  # fmt: skip
+    event = tab.run.click(
+        run,
+        inputs=inputs,
+        outputs=[tab.view],
+        **group(GENERATION, service.limits),
+        show_progress="hidden",
+        api_visibility="undocumented",
+    )
     wire_stop(tab.stop, [event], [tab.view])

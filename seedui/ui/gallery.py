@@ -6,17 +6,12 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 from seedui.config import AppConfig
-from seedui.examples import Example, load_examples
+from seedui.examples import lanes_for, load_examples
 from seedui.ui.chat_tab import ChatTab
 from seedui.ui.compare_tab import CompareTab
 from seedui.ui.fim_tab import MARKER, MODES, FimTab
-
-
-def lanes_for(example: Example, config: AppConfig) -> list[str]:
-    """The example names roles; the configuration names lanes."""
-    roles = set(example.lanes or ())
-    return [name for name, lane in config.lanes.items() if not roles or lane.role in roles]
 
 
 def build_gallery(
@@ -33,6 +28,7 @@ def build_gallery(
         elem_id="examples-gallery",
     )
 
+    @page_handler
     def pick(index: int) -> dict[Any, Any]:
         example = examples[index]
         lanes = lanes_for(example, config)
@@ -51,5 +47,5 @@ def build_gallery(
     outputs = [tabs, compare.prompt, compare.lanes, compare.check_code, chat.message, chat.lanes]
     if fim is not None:
         outputs += [fim.code, fim.language, fim.mode]
-    dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False)
+    dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False, api_visibility="undocumented")
     return dataset

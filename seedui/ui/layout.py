@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from functools import partial
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.chat_tab import build_chat_tab
-from seedui.ui.compare_tab import build_compare_tab
+from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
+from seedui.ui.exports import ExportFiles
+from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
+from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
-from seedui.ui.share_panel import build_share_panel, register_share_api
+from seedui.ui.share_controls import build_share_controls
+from seedui.ui.shared_tab import build_shared_tab
 
 STYLE_FILE = Path(__file__).with_name("style.css")
 THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
@@ -50,9 +55,10 @@ def all_ready(service: LaneService) -> bool:
 def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
     """The page; `shares` None turns sharing off (Export and deep links still work)."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
+        # The documented endpoints first: they keep their names whatever the page's events are called.
+        register_api(service, shares)
         with gr.Row():
-            # A callable value is read on each page load, so the banner shows the engines' current state.
-            banner = gr.HTML(partial(banner_html, service), elem_id="profile-banner")
+            banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
         sampling = build_sampling_panel(service.config)
@@ -61,17 +67,35 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
         build_gallery(service.config, tabs, compare, chat, fim)
-        build_share_panel(service, compare, tabs, sampling, shares)
-        wire_deeplinks(service, compare, tabs, sampling, chat=chat, fim=fim)
-        # Poll engine start-up (vLLM can take minutes) until every lane is ready or failed.
-        timer = gr.Timer(2.0, active=not all_ready(service))
-        timer.tick(
-            lambda: {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))},
-            outputs=[banner, timer],
-            queue=False,
-            show_progress="hidden",
+        page = PageInputs(
+            tabs,
+            text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
+            lanes={"compare": compare.lanes, "chat": chat.lanes},
+            sampling=sampling,
         )
-        register_api(service)
-        if shares is not None:
-            register_share_api(service, shares)
+        compare_tab = enclosing(compare.prompt, gr.Tab)
+        files = ExportFiles()
+        build_share_controls(service, compare, compare_tab, files, shares)
+        build_shared_tab(service, page, blocks, files, shares)
+        wire_deeplinks(service, page, compare_tab, blocks)
+        _show_engine_state(service, blocks, banner, compare)
     return blocks
+
+
+def _show_engine_state(service: LaneService, blocks: gr.Blocks, banner: gr.HTML, compare: CompareTab) -> None:
+    """Engines start after the page is built: each visit shows their state as it is then (the banner and
+    the Compare tab's empty lanes), and the banner is refreshed until every lane is ready or failed
+    (vLLM can take minutes to start)."""
+    timer = gr.Timer(2.0, active=not all_ready(service))
+
+    @page_handler
+    def poll() -> dict[Any, Any]:
+        return {banner: banner_html(service), timer: gr.Timer(active=not all_ready(service))}
+
+    @page_handler
+    def on_load() -> dict[Any, Any]:
+        return {**poll(), **{view: empty_view(service, name) for name, view in compare.views.items()}}
+
+    page = {"queue": False, "show_progress": "hidden", "api_visibility": "undocumented"}
+    blocks.load(on_load, outputs=[banner, timer, *compare.views.values()], **page)
+    timer.tick(poll, outputs=[banner, timer], **page)

@@ -1,6 +1,6 @@
 """Sampling controls: one shared panel, or one per lane when unlinked.
 
-Slider ranges come from the SamplingSettings bounds (one source of truth).
+Each control's range, step, label and unset value come from `SamplingSettings` (one source of truth).
 With "model card defaults" on, the shared sliders are not sent, so each lane
 runs its own card defaults; touching a slider turns that off.
 """
@@ -12,82 +12,57 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.boundary import page_handler
 from seedui.config import AppConfig, LaneConfig
-from seedui.sampling import SamplingSettings, field_bounds
+from seedui.controls import card_values, max_tokens_limit, sent_settings
+from seedui.prefill import SamplingFill
+from seedui.sampling import SamplingSettings, field_spec
 
-SLIDERS = {  # field -> (label, step, value when the card leaves it unset)
-    "temperature": ("Temperature", 0.01, 1.0),
-    "top_p": ("Top-p", 0.01, 1.0),
-    "top_k": ("Top-k (0 = off)", 1, 0),
-    "min_p": ("Min-p (0 = off)", 0.01, 0.0),
-    "repetition_penalty": ("Repetition penalty", 0.01, 1.0),
-    "presence_penalty": ("Presence penalty", 0.05, 0.0),
-    "frequency_penalty": ("Frequency penalty", 0.05, 0.0),
-}
 REASONING_NOTE = "Reasoning lanes take no system prompt: Seed-Coder-Reasoning's chat template rejects one."
 
 
 @dataclass
 class Controls:
-    """One set of sampling controls; `values()` turns their inputs into a settings dict."""
+    """One set of sampling controls, one per `SamplingSettings` field (`by_field`)."""
 
-    sliders: dict[str, gr.Slider]
-    max_tokens: gr.Slider
+    sliders: dict[str, gr.Slider]  # every slider field, max_tokens included
     seed: gr.Number
     stop: gr.Textbox
 
+    @property
+    def by_field(self) -> dict[str, gr.components.Component]:
+        return {**self.sliders, "seed": self.seed, "stop": self.stop}
+
     def components(self) -> list[gr.components.Component]:
-        return [*self.sliders.values(), self.max_tokens, self.seed, self.stop]
+        return list(self.by_field.values())
 
     def values(self, data: dict[Any, Any], include_sliders: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if include_sliders:
-            out = {name: data[comp] for name, comp in self.sliders.items()}
-            out["max_tokens"] = int(data[self.max_tokens])
-        seed = data[self.seed]
-        if seed is not None and seed >= 0:
-            out["seed"] = int(seed)
-        stops = [s for s in (data[self.stop] or "").split("\n") if s]
-        if stops:
-            # One per line, so a newline stop is written as \n (and a tab as \t).
-            out["stop"] = [s.replace("\\n", "\n").replace("\\t", "\t") for s in stops]
-        return out
+        """The settings these controls send, from an event's input `data`."""
+        return sent_settings({name: data[comp] for name, comp in self.by_field.items()}, include_sliders)
 
-    def updates(self, defaults: SamplingSettings) -> dict[Any, Any]:
-        """Component -> value for 'reset to model card defaults'."""
-        out: dict[Any, Any] = {
-            comp: getattr(defaults, name) if getattr(defaults, name) is not None else SLIDERS[name][2]
-            for name, comp in self.sliders.items()
-        }
-        out[self.max_tokens] = defaults.max_tokens or 256
-        out[self.seed] = -1
-        out[self.stop] = ""
-        return out
+    def show(self, values: dict[str, Any]) -> dict[Any, Any]:
+        """Component -> value, for the fields in `values` (field name -> shown value)."""
+        return {self.by_field[name]: value for name, value in values.items()}
 
 
-def build_controls(defaults: SamplingSettings, max_tokens_limit: int, key: str) -> Controls:
+def build_controls(card: SamplingSettings, limit: int, key: str) -> Controls:
+    shown = card_values(card, limit)
     sliders = {}
-    for name, (label, step, unset) in SLIDERS.items():
-        bounds = field_bounds(name)
-        lo = bounds["min"] if bounds["min"] is not None else 0
-        if SamplingSettings.model_fields[name].metadata and _exclusive_min(name):
-            lo = step  # (0, x] ranges cannot take 0
-        value = getattr(defaults, name)
+    for name in shown:
+        spec = field_spec(name)
+        if not spec.slider:
+            continue
+        low = spec.step if spec.exclusive_minimum else spec.minimum  # (0, x] ranges cannot take 0
+        high = limit if name == "max_tokens" else spec.maximum
         sliders[name] = gr.Slider(
-            lo, bounds["max"], value=value if value is not None else unset, step=step, label=label,
-            elem_id=f"{key}-{name}",
-        )  # fmt: skip
-    max_tokens = gr.Slider(
-        1, max_tokens_limit, value=min(defaults.max_tokens or 256, max_tokens_limit), step=1,
-        label="Max new tokens", elem_id=f"{key}-max_tokens",
-    )  # fmt: skip
-    seed = gr.Number(-1, label="Seed (-1 = random)", precision=0, minimum=-1, elem_id=f"{key}-seed")
-    stop = gr.Textbox(label="Stop strings (one per line, up to 8)", lines=2, max_lines=8, elem_id=f"{key}-stop")
-    return Controls(sliders, max_tokens, seed, stop)
-
-
-def _exclusive_min(name: str) -> bool:
-    return any(getattr(m, "gt", None) is not None for m in SamplingSettings.model_fields[name].metadata)
+            low, high, value=shown[name], step=spec.step, label=spec.label, elem_id=f"{key}-{name}"
+        )
+    seed, stop = field_spec("seed"), field_spec("stop")
+    return Controls(
+        sliders,
+        gr.Number(shown["seed"], label=seed.label, precision=0, minimum=seed.unset, elem_id=f"{key}-seed"),
+        gr.Textbox(shown["stop"], label=stop.label, lines=2, max_lines=8, elem_id=f"{key}-stop"),
+    )
 
 
 @dataclass
@@ -100,12 +75,28 @@ class SamplingPanel:
     lane_boxes: gr.Column
     system_prompt: gr.Textbox
     reset: gr.Button
+    max_tokens_limit: int
 
     def inputs(self) -> set[gr.components.Component]:
         comps = {self.card_defaults, self.unlink, self.system_prompt, *self.shared.components()}
         for controls in self.per_lane.values():
             comps.update(controls.components())
         return comps
+
+    def fill_outputs(self) -> list[gr.components.Component]:
+        """Every control `show` may set."""
+        lanes = [c for controls in self.per_lane.values() for c in controls.components()]
+        return [self.card_defaults, self.unlink, self.system_prompt, *self.shared.components(), *lanes]
+
+    def show(self, fill: SamplingFill) -> dict[Any, Any]:
+        """Component -> value for what `fill` sets (seedui/prefill.py)."""
+        given = {self.card_defaults: fill.card_defaults, self.unlink: fill.unlink}
+        given[self.system_prompt] = fill.system_prompt
+        out: dict[Any, Any] = {comp: value for comp, value in given.items() if value is not None}
+        out.update(self.shared.show(fill.shared))
+        for name, values in fill.per_lane.items():
+            out.update(self.per_lane[name].show(values))
+        return out
 
     def settings(self, data: dict[Any, Any]) -> dict[str, Any]:
         """The settings dict the service takes: shared values plus per-lane overrides."""
@@ -121,7 +112,7 @@ class SamplingPanel:
 
 
 def build_sampling_panel(config: AppConfig) -> SamplingPanel:
-    limit = max(1, min(max(lane.context_length for lane in config.lanes.values()), config.limits.max_total_tokens))
+    limit = max_tokens_limit(config)
     card = _card_lane(config)
     with gr.Accordion("Sampling settings", open=False, elem_id="sampling-panel"):
         with gr.Row():
@@ -146,7 +137,7 @@ def build_sampling_panel(config: AppConfig) -> SamplingPanel:
                 gr.Textbox(
                     REASONING_NOTE, label="System prompt (Reasoning)", interactive=False, elem_id="reasoning-sys"
                 )
-    panel = SamplingPanel(config, card_defaults, unlink, shared, per_lane, lane_boxes, system_prompt, reset)
+    panel = SamplingPanel(config, card_defaults, unlink, shared, per_lane, lane_boxes, system_prompt, reset, limit)
     _wire(panel, shared_box, card)
     return panel
 
@@ -161,20 +152,34 @@ def _card_lane(config: AppConfig) -> LaneConfig:
 
 def _wire(panel: SamplingPanel, shared_box: gr.Column, card: LaneConfig) -> None:
     # Touching a shared slider means "use my values": drop the card-defaults mode.
-    for comp in [*panel.shared.sliders.values(), panel.shared.max_tokens]:
+    for comp in panel.shared.sliders.values():  # max_tokens included
         comp.input(fn=None, js="() => false", outputs=[panel.card_defaults], queue=False)
+
+    @page_handler
+    def show_boxes(unlinked: bool) -> dict[Any, Any]:
+        return {shared_box: gr.Column(visible=not unlinked), panel.lane_boxes: gr.Column(visible=unlinked)}
+
     panel.unlink.change(
-        lambda on: {shared_box: gr.Column(visible=not on), panel.lane_boxes: gr.Column(visible=on)},
+        show_boxes,
         inputs=[panel.unlink],
         outputs=[shared_box, panel.lane_boxes],
         queue=False,
+        api_visibility="undocumented",
     )
 
+    limit = panel.max_tokens_limit
+
+    @page_handler
     def reset() -> dict[Any, Any]:
-        out = {panel.card_defaults: True, **panel.shared.updates(card.sampling)}
+        out = {panel.card_defaults: True, **panel.shared.show(card_values(card.sampling, limit))}
         for name, controls in panel.per_lane.items():
-            out.update(controls.updates(panel.config.lanes[name].sampling))
+            out.update(controls.show(card_values(panel.config.lanes[name].sampling, limit)))
         return out
 
     lane_controls = [c for ctl in panel.per_lane.values() for c in ctl.components()]
-    panel.reset.click(reset, outputs=[panel.card_defaults, *panel.shared.components(), *lane_controls], queue=False)
+    panel.reset.click(
+        reset,
+        outputs=[panel.card_defaults, *panel.shared.components(), *lane_controls],
+        queue=False,
+        api_visibility="undocumented",
+    )

@@ -13,10 +13,10 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from seedui.api.shares import register_share_api
 from seedui.clients import ProxyTrust, client_id
 from seedui.shares import MAX_PROMPT_BYTES, ShareService, validate_comparison
 from seedui.store import Store
-from seedui.ui.share_panel import extract_share_id, register_share_api
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -139,19 +139,3 @@ def test_share_url_uses_the_public_address_behind_a_proxy(limited):
     )
     made = spaces.predict(comparison(), api_name="/share")
     assert made["url"] == f"https://user-seedui.hf.space/?share={made['id']}"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("AbCdEfGhIjKlMnOp", "AbCdEfGhIjKlMnOp"),
-        ("  AbCdEfGhIjKlMnOp \n", "AbCdEfGhIjKlMnOp"),
-        ("https://x.hf.space/?share=AbCdEfGhIjKlMnOp", "AbCdEfGhIjKlMnOp"),
-        ("http://127.0.0.1:7860/?prompt=hi&share=AbCdEfGhIjKlMnOp", "AbCdEfGhIjKlMnOp"),
-        ("?share=AbCdEfGhIjKlMnOp", "AbCdEfGhIjKlMnOp"),
-        ("", ""),
-        (None, ""),
-    ],
-)
-def test_extract_share_id(text, expected):
-    assert extract_share_id(text) == expected

@@ -1,42 +1,31 @@
-"""The scriptable API (`gradio_client`): /generate, /compare, /fim, /complete.
+"""The generation endpoints: /generate, /compare, /fim, /complete, and /lanes.
 
-Thin wrappers: each turns a `UserError` into `gr.Error` (the one boundary
-where errors become user text) and takes the client id for rate limiting.
+Thin wrappers: each takes the client id for rate limiting; `api_endpoint`
+(seedui/boundary.py) turns a `UserError` into the error the caller sees.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import aclosing
 
 import gradio as gr
 
-from seedui.errors import UserError
-from seedui.notices import api_error
+from seedui.boundary import api_endpoint
+from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 
-GENERATION = "generation"  # one concurrency group for every event that runs a model
 
-
-async def guarded(stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """Re-raise user errors as gr.Error so the caller sees the message, not 'Error'."""
-    try:
-        async for item in stream:
-            yield item
-    except UserError as exc:
-        raise api_error(str(exc)) from None
-    finally:
-        await stream.aclose()
-
-
-def register_api(service: LaneService) -> None:
+def register_generation_api(service: LaneService) -> None:
     """Declare the endpoints; call inside the app's `gr.Blocks` context."""
 
+    @api_endpoint
     async def generate(lane: str, prompt: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream one lane's answer as {"text", "reasoning", "stats", "error"}."""
-        async for snap in guarded(service.generate(lane, prompt, settings, service.client(request))):
-            yield snap
+        async with aclosing(service.generate(lane, prompt, settings, service.client(request))) as stream:
+            async for snap in stream:
+                yield snap
 
+    @api_endpoint
     async def compare(
         prompt: str, settings: dict | None = None, lanes: list[str] | None = None, request: gr.Request = None
     ) -> dict:
@@ -45,19 +34,25 @@ def register_api(service: LaneService) -> None:
         `settings` holds sampling settings for every lane, and per-lane overrides
         under a lane's name, e.g. {"temperature": 0.2, "instruct": {"top_p": 0.9}}.
         """
-        async for snap in guarded(service.compare(prompt, settings, lanes, service.client(request))):
-            yield snap
+        async with aclosing(service.compare(prompt, settings, lanes, service.client(request))) as stream:
+            async for snap in stream:
+                yield snap
 
+    @api_endpoint
     async def fim(prefix: str, suffix: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's fill-in-the-middle for the hole between prefix and suffix."""
-        async for snap in guarded(service.fim(prefix, suffix, settings, service.client(request))):
-            yield snap
+        async with aclosing(service.fim(prefix, suffix, settings, service.client(request))) as stream:
+            async for snap in stream:
+                yield snap
 
+    @api_endpoint
     async def complete(text: str, settings: dict | None = None, request: gr.Request = None) -> dict:
         """Stream the Base lane's plain left-to-right continuation of `text`."""
-        async for snap in guarded(service.complete(text, settings, service.client(request))):
-            yield snap
+        async with aclosing(service.complete(text, settings, service.client(request))) as stream:
+            async for snap in stream:
+                yield snap
 
+    @api_endpoint
     def lanes() -> dict:
         """The lanes here: name -> role, display name, model, engine, status."""
         return {
@@ -73,5 +68,5 @@ def register_api(service: LaneService) -> None:
         }
 
     for fn in (generate, compare, fim, complete):
-        gr.api(fn, api_name=fn.__name__, concurrency_limit=service.limits.concurrency, concurrency_id=GENERATION)
+        gr.api(fn, api_name=fn.__name__, **group(GENERATION, service.limits))
     gr.api(lanes, api_name="lanes", queue=False)
