@@ -374,6 +374,7 @@ def head_html(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     cdn_url: str | None = None,
     prewarm: str = "hover",
+    lock_frames: bool = True,
 ) -> str:
     """The tags for the page head (``launch(head=...)``): installs ``window.seedui`` and the Run/Copy handlers.
 
@@ -382,12 +383,20 @@ def head_html(
     button), ``"load"`` (as soon as the page loads) or ``"none"``. ``cdn_url`` is
     informational (``seedui.config.cdnUrl``); what the runner loads is decided by
     ``mount()``. URLs are relative, so the page may live under a root path.
+
+    ``lock_frames``: the page script adds a ``Content-Security-Policy`` meta tag
+    with ``frame-src`` set to the sandbox folder, so the runner and preview frames
+    cannot be navigated anywhere else (by their own code or by a page that frames
+    this one). It applies to the whole page: other iframes (except ``srcdoc`` and
+    ``about:blank`` ones) are then refused too. Turn it off only if the page needs them.
     """
     if prewarm not in ("hover", "load", "none"):
         raise ValueError("prewarm must be 'hover', 'load' or 'none'")
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
-    config = {"timeoutMs": round(timeout_s * 1000), "prewarm": prewarm, "version": PYODIDE_VERSION}
+    config: dict[str, Any] = {"timeoutMs": round(timeout_s * 1000), "prewarm": prewarm, "version": PYODIDE_VERSION}
+    if not lock_frames:
+        config["lockFrames"] = False
     if cdn_url:
         config["cdnUrl"] = cdn_base(cdn_url)
     attr = _json_for_script(config).replace('"', "&quot;")

