@@ -190,13 +190,22 @@ class Evil:
     """A server on another loopback port, i.e. another origin: the attacker's site.
 
     It serves the HTML in ``pages`` (path -> text) and records every request that
-    reaches it, so a test can assert that nothing did.
+    reaches it, so a test can assert that nothing did. ``tcp_port`` and ``udp_port``
+    take anything at all (a TURN or STUN server, say) and record what arrives in
+    ``packets``.
     """
 
     url: str
     pages: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, body)
+    packets: list[tuple[str, bytes]] = field(default_factory=list)  # ("tcp" | "udp", first bytes)
+    tcp_port: int = 0
+    udp_port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def arrived(self, kind: str, data: bytes) -> None:
+        with self.lock:
+            self.packets.append((kind, data))
 
     def record(self, method: str, path: str, body: str) -> None:
         with self.lock:
@@ -235,13 +244,52 @@ def evil() -> Iterator[Evil]:
 
     server.RequestHandlerClass = Handler
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tcp = socket.create_server(("127.0.0.1", 0))
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    site.tcp_port, site.udp_port = tcp.getsockname()[1], udp.getsockname()[1]
+    stop = threading.Event()
+    for sock in (tcp, udp):
+        sock.settimeout(0.2)  # so the threads see `stop`
+
+    def take_tcp() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = tcp.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    site.arrived("tcp", conn.recv(4096))
+                except OSError:
+                    site.arrived("tcp", b"")
+
+    def take_udp() -> None:
+        while not stop.is_set():
+            try:
+                site.arrived("udp", udp.recvfrom(4096)[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    threads = [threading.Thread(target=take, daemon=True) for take in (take_tcp, take_udp)]
+    for thread in threads:
+        thread.start()
     try:
         yield site
     finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
         server.shutdown()
         server.server_close()
+        tcp.close()
+        udp.close()
 
 
 @pytest.fixture(scope="session")

