@@ -74,6 +74,10 @@ DEFAULT_TIMEOUT_S = 10.0
 # Loading the runtime or packages has its own limit, so a dead network ends in a message, not a hang.
 DEFAULT_LOAD_TIMEOUT_S = 60.0
 DEFAULT_MAX_OUTPUT_CHARS = 200_000
+# Images one run may show: the worker, the runner and the page each enforce these (the
+# harness's own cap on matplotlib figures can be skipped by code calling its emit directly).
+MAX_IMAGES = 20
+MAX_IMAGE_CHARS = 8_000_000  # base64 characters, all images of a run together
 # Pyodide packages (names from pyodide-lock.json) that code may import; their
 # dependencies come along. Anything else beyond the standard library is refused
 # with a message that says so.
@@ -267,6 +271,8 @@ def _runner_config(settings: _Settings) -> dict[str, Any]:
         "timeoutMs": round(settings.timeout_s * 1000),
         "loadTimeoutMs": round(settings.load_timeout_s * 1000),
         "maxOutputChars": settings.max_output_chars,
+        "maxImages": MAX_IMAGES,
+        "maxImageChars": MAX_IMAGE_CHARS,
         "preload": SNAPSHOT_PRELOAD,
         **inlined,
     }

@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from seedui import sandbox
+
 from .conftest import open_page
 
 pytestmark = pytest.mark.browser
@@ -261,3 +263,87 @@ def test_preview_cannot_use_webrtc(page, sandbox_server, evil, attack):
         assert "nested srcdoc frame was removed" in panel(page)["notices"][0]
     # Nothing is in flight (no frame, no constructor); a short look for late packets all the same.
     assert not wait_until(lambda: bool(evil.packets), 1.5), evil.packets
+
+
+# ---- 3. sandbox limits bypassed from Python ---------------------------------------------------------------
+
+IMAGE_FLOOD = """
+import sys
+emit = sys.modules["_seedui_harness"]._emit  # the function the harness got; any code can reach it
+for i in range(25):
+    emit("image", "A" * 2**21)
+print("after")
+"""
+
+
+def test_python_image_flood_is_capped(shared_page):
+    # Before: 25 images of 2 MiB each (52 MB) reached the page; the harness's cap of 20 was skipped.
+    seen = shared_page.evaluate(
+        """async (code) => {
+            const events = [];
+            const r = await window.seedui.run({language: 'python', code, onEvent: (e) => {
+                if (e.type === 'image') events.push(e.url.length);
+            }});
+            const chars = r.images.reduce((n, u) => n + u.length, 0);
+            const images = r.images.length;
+            return {ok: r.ok, stdout: r.stdout, images, chars, events: events.length, notices: r.notices};
+        }""",
+        IMAGE_FLOOD,
+    )
+    assert seen["ok"] is True and seen["stdout"] == "after\n", seen
+    assert seen["images"] == seen["events"] <= sandbox.MAX_IMAGES
+    assert seen["chars"] <= sandbox.MAX_IMAGE_CHARS + seen["images"] * len("data:image/png;base64,")
+    assert len([n for n in seen["notices"] if "images" in n.lower()]) == 1, seen["notices"]
+
+
+def test_the_bridge_module_is_not_importable(shared_page):
+    result = python(shared_page, "import _seedui_bridge")
+    assert "ModuleNotFoundError" in (result["error"] or ""), result
+
+
+# Workers started from Python, three ways; each asks the "CDN" (a server here: the runner's CSP lets
+# workers reach it) for a URL every 30 ms, so the server sees whether any of them still lives.
+SPAWN_WORKERS = """
+import asyncio
+import js
+from pyodide.ffi import create_once_callable, to_js
+def source(tag):
+    return "let n = 0; setInterval(() => { fetch('CDNtick-%s').catch(() => {}); if (!n++) postMessage(1); }, 30);" % tag
+def blob_url(tag):
+    options = to_js({"type": "text/javascript"}, dict_converter=js.Object.fromEntries)
+    return js.URL.createObjectURL(js.Blob.new(to_js([source(tag)]), options))
+workers = [
+    js.Worker.new(blob_url("new")),
+    js.eval("(url) => new Worker(url)")(blob_url("eval")),
+    js.Worker.prototype.constructor.new(blob_url("proto")),
+]
+up = []
+for worker in workers:
+    up.append(asyncio.get_event_loop().create_future())
+    worker.onmessage = create_once_callable(lambda event, done=up[-1]: done.set_result(True))
+await asyncio.gather(*up)  # each has sent its first request
+print("started", len(workers))
+"""
+
+
+def test_workers_started_from_python_end_with_the_run(browser, other_app, local_pyodide, evil):
+    # Before: such workers kept running (and two kept both cores busy) after "Finished", until a reload.
+    url = other_app(pyodide_dir=local_pyodide, cdn_url=evil.url + "/pyodide/v{version}/full/")
+    page = open_page(browser, url, wait_for="#seedui-check-results")
+    cdn = f"{evil.url}/pyodide/v{sandbox.PYODIDE_VERSION}/full/"
+    try:
+        result = python(page, SPAWN_WORKERS.replace("CDN", cdn))
+        assert result["ok"] is True and result["stdout"] == "started 3\n", result
+        ticks = lambda: len(evil.hits(f"/pyodide/v{sandbox.PYODIDE_VERSION}/full/tick-"))  # noqa: E731
+        assert wait_until(lambda: ticks() > 0, 30)  # they did run
+        assert wait_until(lambda: quiet(ticks, 1.0), 30), "workers started from Python still run after the run"
+        after = python(page, "import js\nprint(js.self.name)")
+        assert after["ok"] is True and after["stdout"] == "seedui-python\n", after
+    finally:
+        page.context.close()
+
+
+def quiet(count, seconds: float) -> bool:
+    """Whether ``count()`` stays the same for ``seconds`` (a window to see that nothing still happens)."""
+    start = count()
+    return not wait_until(lambda: count() != start, seconds)

@@ -3,8 +3,10 @@
 This file is shipped to the browser (inlined into runner.html) and imported
 there as ``_seedui_harness``; the server never imports it. The worker script
 (py_worker.js) calls ``install`` once, then ``plan`` and ``run`` per run.
-Output leaves through ``_seedui_bridge.emit(kind, text)``, a JS function of
-the worker that only accepts stdout / stderr / image.
+Output leaves through ``emit(kind, text)``, a JS function of the worker handed
+to ``install`` (no importable module offers it). It only accepts stdout / stderr
+/ image and enforces the output limits itself: code can reach it through this
+module, so the cap on figures below is a courtesy, not the limit.
 
 Each run gets a fresh module namespace; the interpreter (imported modules,
 loaded packages) stays warm between runs.
@@ -127,9 +129,10 @@ def _input(prompt: object = "") -> str:
 
 def install(emit, config_json: str) -> None:
     """Called once by the worker after Pyodide has loaded."""
-    global _emit, _allowed, _import_to_package, _cdn
+    global _emit, _allowed, _import_to_package, _cdn, MAX_IMAGES
     _emit = emit
     config = json.loads(config_json)
+    MAX_IMAGES = int(config.get("maxImages", MAX_IMAGES))
     _allowed = frozenset(config["packages"])
     _import_to_package = dict(config["importMap"])
     _cdn = config["cdnUrl"]

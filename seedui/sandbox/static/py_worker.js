@@ -10,7 +10,9 @@
 // The runner hands over a MessagePort in the very first message, before any
 // user code exists; from then on everything goes through that port, which lives
 // only in this closure. Code run here can call the global postMessage, but
-// nobody listens there, so it cannot forge results or reach the page.
+// nobody listens there, so it cannot forge results or reach the page. It can
+// call the output function the harness got (any Python code can reach it), so
+// the limits on output are enforced here, in JavaScript, and again by the runner.
 (function () {
 "use strict";
 
@@ -29,7 +31,8 @@ function main(port, cfg) {
   // Bound now: a later change to MessagePort.prototype by user code changes nothing here.
   const send = MessagePort.prototype.postMessage.bind(port);
   const now = () => performance.now();
-  const out = { pending: [], chars: 0, windowStart: 0, posts: 0, truncated: false, runId: null };
+  const out = { pending: [], chars: 0, windowStart: 0, posts: 0, truncated: false, runId: null, images: 0, imageChars: 0, imagesDropped: false };
+  const nested = watchWorkers(send, () => out.runId);
   let pyodide = null;
   let harness = null;
   let busy = false;
@@ -46,7 +49,17 @@ function main(port, cfg) {
     text = String(text);
     if (kind === "image") {
       flush();
-      if (/^[A-Za-z0-9+/=]+$/.test(text)) send({ type: "output", runId: out.runId, chunks: [[kind, text]] });
+      if (!/^[A-Za-z0-9+/=]+$/.test(text)) return;
+      if (out.images >= cfg.maxImages || out.imageChars + text.length > cfg.maxImageChars) {
+        if (!out.imagesDropped) {
+          out.imagesDropped = true;
+          send({ type: "notice", runId: out.runId, text: imagesDropped(cfg) });
+        }
+        return;
+      }
+      out.images += 1;
+      out.imageChars += text.length;
+      send({ type: "output", runId: out.runId, chunks: [[kind, text]] });
       return;
     }
     if (out.truncated) return;
@@ -141,7 +154,6 @@ function main(port, cfg) {
       // Writes that bypass sys.stdout (C extensions, os.write(1, ...)).
       pyodide.setStdout({ write: (buf) => (emit("stdout", decoder.stdout.decode(buf, { stream: true })), buf.length) });
       pyodide.setStderr({ write: (buf) => (emit("stderr", decoder.stderr.decode(buf, { stream: true })), buf.length) });
-      pyodide.registerJsModule("_seedui_bridge", { emit });
       pyodide.FS.mkdirTree("/seedui");
       pyodide.FS.writeFile("/seedui/_seedui_harness.py", cfg.harness);
       pyodide.runPython("import sys\nsys.path.insert(0, '/seedui')");
@@ -150,7 +162,8 @@ function main(port, cfg) {
       for (const [name, pkg] of Object.entries(pyodide.lockfile.packages)) {
         for (const imp of pkg.imports || []) importMap[imp] = name;
       }
-      harness.install(emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl }));
+      // The harness gets emit as an argument: no importable module hands it out.
+      harness.install(emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl, maxImages: cfg.maxImages }));
       snap = null;
       send({
         type: "ready",
@@ -167,6 +180,9 @@ function main(port, cfg) {
     out.pending = [];
     out.chars = 0;
     out.truncated = false;
+    out.images = 0;
+    out.imageChars = 0;
+    out.imagesDropped = false;
     const unavailable = {};
     try {
       const wanted = JSON.parse(harness.plan(msg.code, msg.tests || ""));
@@ -199,6 +215,7 @@ function main(port, cfg) {
       });
     } finally {
       out.runId = null;
+      nested.endAll();
     }
   }
 
@@ -216,6 +233,47 @@ function main(port, cfg) {
     });
   };
   boot();
+}
+
+function imagesDropped(cfg) {
+  return `Images beyond ${cfg.maxImages} (or ${Math.round(cfg.maxImageChars / 1e6)} MB) in one run were dropped.`;
+}
+
+// Workers started by user code (js.Worker.new, js.eval("new Worker(...)"), ...) belong to this
+// worker, which stays warm between runs: they would outlive the run. The constructors are
+// replaced before any user code runs (the original is reachable from nowhere else: not
+// through Worker.prototype.constructor either); each new worker is noted, ended when the
+// run ends, and reported, so the runner replaces this interpreter after the run.
+function watchWorkers(send, currentRun) {
+  const apply = Reflect.apply;
+  const construct = Reflect.construct;
+  const started = [];
+  for (const name of ["Worker", "SharedWorker"]) {
+    const Original = self[name];
+    if (typeof Original !== "function") continue;
+    const terminate = Original.prototype.terminate; // a SharedWorker has none: its port is closed
+    const Watched = new Proxy(Original, {
+      construct(target, args, newTarget) {
+        const worker = construct(target, args, newTarget === Watched ? target : newTarget);
+        started.push({ worker, terminate });
+        send({ type: "spawned", runId: currentRun() });
+        return worker;
+      },
+    });
+    Object.defineProperty(self, name, { value: Watched, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(Original.prototype, "constructor", { value: Watched, writable: true, configurable: true, enumerable: false });
+  }
+  return {
+    endAll() {
+      for (const { worker, terminate } of started.splice(0)) {
+        try {
+          if (terminate) apply(terminate, worker, []);
+        } catch (err) {
+          // already gone
+        }
+      }
+    },
+  };
 }
 
 function describe(err) {

@@ -22,6 +22,8 @@
     cdnUrl,
     packages: cfg.packages,
     maxOutputChars: cfg.maxOutputChars,
+    maxImages: cfg.maxImages,
+    maxImageChars: cfg.maxImageChars,
     harness: cfg.harness,
     preload: cfg.preload,
   };
@@ -69,6 +71,7 @@
       this.pristine = true; // no user code has run in it
       this.busy = false;
       this.dead = false;
+      this.tainted = false; // user code started workers in it: replaced after the run
       this.run = null; // the current run's handlers
       this.worker = new Worker(pyWorkerUrl, { name: "seedui-python" });
       const channel = new MessageChannel();
@@ -108,6 +111,9 @@
         this.resolveReady();
       } else if (message.type === "boot-error") {
         this.fail(loadFailure(message.message));
+      } else if (message.type === "spawned") {
+        this.tainted = true;
+        if (!this.busy) retire(this); // started by a callback after its run ended
       } else if (this.run && message.runId === this.run.runId) {
         this.run.handle(message);
       }
@@ -142,9 +148,22 @@
     return new PyWorker(); // warm one is busy or used: a run of its own
   }
 
+  // An interpreter that must not run anything else (user code started workers in it): a fresh one replaces it.
+  function retire(w) {
+    if (!w.dead) w.kill();
+    if (pool.warm === w) {
+      pool.warm = null;
+      warm();
+    }
+  }
+
   function release(w, killed) {
     w.busy = false;
     w.run = null;
+    if (w.tainted) {
+      retire(w);
+      return;
+    }
     if (w.dead) {
       if (pool.warm === w) {
         pool.warm = null;
@@ -162,6 +181,7 @@
     w.busy = true;
     const requested = now();
     const cold = w.bootMs === undefined;
+    const limit = outputLimits(emit);
     return new Promise((resolve) => {
       let limitTimer = null;
       let loadTimer = null;
@@ -200,7 +220,7 @@
               }, req.timeoutMs);
             }
           } else if (message.type === "output") {
-            emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+            emit({ kind: "output", chunks: limit(cleanChunks(message.chunks)) });
           } else if (message.type === "notice") {
             emit({ kind: "notice", text: String(message.text) });
           } else if (message.type === "done") {
@@ -234,6 +254,7 @@
   // ---- JavaScript: one worker per run --------------------------------------------
   function runJavaScript(req, emit) {
     const requested = now();
+    const limit = outputLimits(emit);
     return new Promise((resolve) => {
       const worker = new Worker(jsWorkerUrl, { name: "seedui-javascript" });
       const channel = new MessageChannel();
@@ -269,7 +290,7 @@
           emit({ kind: "phase", phase: "running", packages: [] });
           limitTimer = setTimeout(() => end({ kind: "done", timedOut: true, durationMs: elapsed() }), req.timeoutMs);
         } else if (message.type === "output") {
-          emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+          emit({ kind: "output", chunks: limit(cleanChunks(message.chunks)) });
         } else if (message.type === "notice") {
           emit({ kind: "notice", text: String(message.text) });
         } else if (message.type === "done") {
@@ -279,6 +300,39 @@
       runs.set(req.runId, { stop: () => end({ kind: "done", stopped: true, durationMs: elapsed() }) });
       worker.postMessage({ runId: req.runId, code: req.code, maxOutputChars: cfg.maxOutputChars }, [channel.port2]);
     });
+  }
+
+  // The limits again, per run, where no user code can reach: what a worker sends beyond them is
+  // dropped, with one notice (the worker enforces them first; this holds if it did not).
+  function outputLimits(emit) {
+    let chars = 0;
+    let images = 0;
+    let imageChars = 0;
+    let textCut = false;
+    let imagesCut = false;
+    return (chunks) => {
+      const kept = [];
+      for (const [kind, text] of chunks) {
+        if (kind === "image") {
+          if (images < cfg.maxImages && imageChars + text.length <= cfg.maxImageChars) {
+            images += 1;
+            imageChars += text.length;
+            kept.push([kind, text]);
+          } else if (!imagesCut) {
+            imagesCut = true;
+            emit({ kind: "notice", text: `Images beyond ${cfg.maxImages} (or ${Math.round(cfg.maxImageChars / 1e6)} MB) in one run were dropped.` });
+          }
+        } else if (chars < cfg.maxOutputChars) {
+          const part = text.slice(0, cfg.maxOutputChars - chars);
+          chars += part.length;
+          kept.push([kind, part]);
+        } else if (!textCut) {
+          textCut = true;
+          emit({ kind: "notice", text: `Output truncated after ${cfg.maxOutputChars} characters.` });
+        }
+      }
+      return kept;
+    };
   }
 
   function cleanChunks(chunks) {

@@ -223,6 +223,10 @@
 
   // ---- running code ------------------------------------------------------------------
   const PNG = /^[A-Za-z0-9+/=]+$/;
+  // The server's limits (MAX_IMAGES, MAX_IMAGE_CHARS), enforced by the worker and the runner
+  // first; here as the last line, whatever the runner frame sends.
+  const MAX_IMAGES = 20;
+  const MAX_IMAGE_CHARS = 8000000;
 
   function errorText(error) {
     if (!error || typeof error !== "object") return error ? String(error) : null;
@@ -258,6 +262,7 @@
     const runId = randomId();
     const nonce = randomId();
     const started = performance.now();
+    let imageChars = 0;
     return new Promise((resolve) => {
       let done = false;
       let watchdog = null;
@@ -301,6 +306,15 @@
                 result[kind] += text;
                 notify({ type: kind, text });
               } else if (kind === "image" && PNG.test(text)) {
+                if (result.images.length >= MAX_IMAGES || imageChars + text.length > MAX_IMAGE_CHARS) {
+                  const text = `Images beyond ${MAX_IMAGES} (or ${MAX_IMAGE_CHARS / 1e6} MB) in one run were dropped.`;
+                  if (!result.notices.includes(text)) {
+                    result.notices.push(text);
+                    notify({ type: "notice", text });
+                  }
+                  continue;
+                }
+                imageChars += text.length;
                 const url = "data:image/png;base64," + text;
                 result.images.push(url);
                 notify({ type: "image", url });
