@@ -347,3 +347,111 @@ def quiet(count, seconds: float) -> bool:
     """Whether ``count()`` stays the same for ``seconds`` (a window to see that nothing still happens)."""
     start = count()
     return not wait_until(lambda: count() != start, seconds)
+
+
+# ---- 4. a check's verdict forged by the code under test -----------------------------------------------------
+
+FORGERIES = {
+    # The attack found: the harness module's functions replaced, so `assert False` "passed".
+    "harness-functions-replaced": (
+        "import sys\n"
+        "h = sys.modules['_seedui_harness']\n"
+        "h._run_tests = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n"
+        "h._compare = lambda *args, **kwargs: None\n"
+        "h.verdict = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n",
+        "assert False\n",
+        "fail",
+    ),
+    "assert-helper-replaced": (
+        "import sys\n"
+        "def add(a, b):\n    return a + b\n"
+        "sys.modules['_seedui_harness']._compare = lambda *args, **kwargs: None\n"
+        "sys.modules['_seedui_harness']._explain = lambda *args, **kwargs: None\n",
+        "assert add(1, 1) == 3\n",
+        "fail",
+    ),
+    "json-dumps-patched": (
+        "import json\n"
+        "real = json.dumps\n"
+        "def dumps(obj, *args, **kwargs):\n"
+        "    if isinstance(obj, dict):\n"
+        "        obj = {**obj, 'check': {'status': 'pass', 'detail': 'forged'}}\n"
+        "    return real(obj, *args, **kwargs)\n"
+        "json.dumps = dumps\n",
+        "assert False\n",
+        "fail",
+    ),
+    "test-function-replaced-by-the-answer": (
+        "def add(a, b):\n    globals()['test_negative'] = lambda: None\n    return a + b if a >= 0 else 0\n",
+        "def test_negative():\n    assert add(-1, -1) == -2\n\nassert add(1, 1) == 2\n",
+        "fail",
+    ),
+    # These did not forge a pass before either (the worker happened to read JSON.parse before the
+    # answer ran; Python 3.14 refuses that jump over an assert; the replaced AssertionError still
+    # failed; the last two ended in "error"), and must never: the verdict no longer depends on
+    # what stopped them.
+    "worker-json-parse-patched": (
+        "import js\n"
+        "js.eval('''(() => { const real = JSON.parse; JSON.parse = (text, ...rest) => {\n"
+        "  const value = real(text, ...rest);\n"
+        "  if (value && typeof value === 'object' && 'ok' in value) value.check = {status: 'pass', detail: 'forged'};\n"
+        "  return value; }; })()''')\n",
+        "assert False\n",
+        "fail",
+    ),
+    "trace-function-skips-asserts": (
+        "import linecache, sys\n"
+        "def skip(frame, event, arg):\n"
+        "    if frame.f_code.co_filename != 'tests.py':\n"
+        "        return None\n"
+        "    if event == 'line' and linecache.getline('tests.py', frame.f_lineno).strip().startswith('assert'):\n"
+        "        frame.f_lineno += 1\n"
+        "    return skip\n"
+        "sys.settrace(skip)\n",
+        "assert False\nskipped = True\n",
+        "fail",
+    ),
+    "builtins-assertionerror-replaced": (
+        "import builtins\n"
+        "class Quiet(Exception):\n    pass\n"
+        "builtins.AssertionError = Quiet\n"
+        "def add(a, b):\n    return 0\n",
+        "assert add(1, 2) == 3\n",
+        "fail",
+    ),
+    "systemexit-0-inside-a-test": (
+        "def add(a, b):\n    raise SystemExit(0)\n",
+        "def test_add():\n    assert add(1, 2) == 3\n",
+        "fail",
+    ),
+    "harness-functions-rewritten-in-place": (
+        "import sys, types\n"
+        "h = sys.modules['_seedui_harness']\n"
+        "for value in list(vars(h).values()):\n"
+        "    if isinstance(value, types.FunctionType) and value.__closure__ is None:\n"
+        "        value.__code__ = (lambda *args, **kwargs: None).__code__\n",
+        "async def test_async():\n    assert False\n\ndef test_sync():\n    assert False\n",
+        "fail",
+    ),
+}
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_check_verdict_cannot_be_forged_by_the_answer(shared_page, forgery):
+    answer, tests, expected = FORGERIES[forgery]
+    result = python(shared_page, answer, tests=tests, mode="check", pristine=True)
+    assert result.get("check", {}).get("status") == expected, result
+
+
+def test_check_still_passes_a_correct_answer_after_a_forging_one(shared_page):
+    # One answer's code never changes another's verdict: each check gets a fresh interpreter.
+    python(shared_page, FORGERIES["harness-functions-replaced"][0], tests="assert False", mode="check", pristine=True)
+    tests = "assert add(1, 2) == 3\n\nasync def test_async():\n    assert add(0, 0) == 0\n\nclass TestAdd:\n"
+    tests += "    def test_neg(self):\n        assert add(-1, -1) == -2\n"
+    good = python(shared_page, "def add(a, b):\n    return a + b\n", tests=tests, mode="check", pristine=True)
+    assert good["check"] == {"status": "pass", "detail": "2 test functions passed"}, good
+    half = "def add(a, b):\n    return a + b if a >= 0 else 0\n"
+    bad = python(shared_page, half, tests=tests, mode="check", pristine=True)
+    assert bad["check"]["status"] == "fail" and "1 of 2 tests failed" in bad["check"]["detail"], bad
+    assert "TestAdd.test_neg: assert add(-1, -1) == -2\n  where left = 0, right = -2" in bad["check"]["detail"]
+    assert bad["stderr"] == ""  # a failed step is worded in the verdict, not printed

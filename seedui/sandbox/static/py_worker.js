@@ -17,6 +17,10 @@
 "use strict";
 
 const OUTPUT_KINDS = new Set(["stdout", "stderr", "image"]);
+// Taken before any user code exists: a check's steps use only these after the answer has run.
+const apply = Reflect.apply;
+const promiseThen = Promise.prototype.then;
+const parseJSON = JSON.parse;
 const POSTS_PER_WINDOW = 200; // output messages sent at once per 10 ms; more are batched
 const WINDOW_MS = 10;
 
@@ -35,6 +39,7 @@ function main(port, cfg) {
   const nested = watchWorkers(send, () => out.runId);
   let pyodide = null;
   let harness = null;
+  let tools = null; // for checks: see takeTools()
   let busy = false;
 
   function flush() {
@@ -164,6 +169,7 @@ function main(port, cfg) {
       }
       // The harness gets emit as an argument: no importable module hands it out.
       harness.install(emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl, maxImages: cfg.maxImages }));
+      tools = takeTools();
       snap = null;
       send({
         type: "ready",
@@ -198,9 +204,12 @@ function main(port, cfg) {
           if (!(name in pyodide.loadedPackages)) unavailable[name] = errors.map((e) => e.trim().replace(/[:;.]+$/, "")).join(": ") || "download failed";
         }
       }
+      const prepared = msg.mode === "check" ? prepareCheck(msg) : null; // before the answer's code runs
       send({ type: "phase", runId: msg.runId, phase: "running" });
       const started = now();
-      const result = JSON.parse(await harness.run.callPromising(msg.code, msg.tests || "", msg.mode, JSON.stringify(unavailable)));
+      const result = prepared
+        ? await check(msg, prepared, unavailable)
+        : JSON.parse(await harness.run.callPromising(msg.code, "", msg.mode, JSON.stringify(unavailable)));
       const durationMs = now() - started;
       flush();
       send({ type: "done", runId: msg.runId, result, durationMs, unavailable });
@@ -217,6 +226,127 @@ function main(port, cfg) {
       out.runId = null;
       nested.endAll();
     }
+  }
+
+  // ---- checks ----------------------------------------------------------------------
+  // The verdict is the runner's, from what this sends: the plan (before the answer's code
+  // runs, in an interpreter no user code has touched: the runner gives checks a fresh one)
+  // and each step's outcome (raised or not). A step is called through Python builtins taken
+  // at start-up (builtin functions and types cannot be changed from Python, only the names
+  // that point to them), and settled through JavaScript functions taken before any user
+  // code, without await. Rewriting the harness, json, builtins, AssertionError or
+  // JSON.parse leaves this path alone. What it cannot stop is written in docs/sandbox-security.md.
+  function takeTools() {
+    const taken = pyodide.runPython(
+      "import builtins, operator, sys, types\n" +
+        "(builtins.eval, builtins.getattr, builtins.setattr, builtins.type, dict.get, operator.is_, types.FunctionType," +
+        " types.CoroutineType, sys, sys.settrace, sys.setprofile)",
+    );
+    const [evaluate, getattr, setattr, type, dictGet, is, FunctionType, CoroutineType, sys, settrace, setprofile] = taken.toJs({ depth: 1 });
+    taken.destroy();
+    return {
+      ...{ evaluate, getattr, setattr, type, dictGet, is, FunctionType, CoroutineType, sys, settrace, setprofile },
+      quiet: harness._quiet,
+      callPromising: evaluate.callPromising,
+      prepare: harness.prepare_check,
+      runAnswer: harness.run_answer,
+      drive: harness._drive,
+      failureText: harness.failure_text,
+    };
+  }
+
+  function prepareCheck(msg) {
+    const T = tools;
+    const prepared = T.prepare(msg.tests || "");
+    const [planJson, namespace, testsCode, codeTuple] = prepared.toJs({ depth: 1 });
+    const plan = parseJSON(planJson);
+    send({ type: "check-plan", runId: msg.runId, error: plan.error, tests: plan.tests });
+    const steps = [{ name: null }];
+    plan.tests.forEach((name, i) => {
+      const dot = name.indexOf(".");
+      steps.push({ name, owner: dot < 0 ? null : name.slice(0, dot), attr: name.slice(dot + 1), code: codeTuple.get(i) });
+    });
+    return { plan, namespace, testsCode, steps };
+  }
+
+  // Resolves with the answer's outcome; the steps' outcomes are sent as they come.
+  function check(msg, prepared, unavailable) {
+    const T = tools;
+    const { plan, namespace, testsCode, steps } = prepared;
+    const runId = msg.runId;
+    const call = (fn, args) => apply(T.callPromising, fn, args);
+    const settle = (promise, next) => apply(promiseThen, promise, [(value) => next(true, value), (error) => next(false, error)]);
+    const unavailableJson = JSON.stringify(unavailable);
+    return new Promise((resolve) => {
+      let index = 0;
+      const report = (ok, detail) => {
+        send({ type: "check-step", runId, index, ok, detail: String(detail) });
+        index += 1;
+        if ((!ok && index === 1) || index >= steps.length) resolve(outcome);
+        else attempt();
+      };
+      const failed = (name, error, fromPython) => {
+        let text = null;
+        try {
+          if (fromPython) text = T.failureText(name === null ? undefined : name);
+        } catch (err) {
+          text = null;
+        }
+        if (typeof text !== "string") text = (name ? name + ": " : "") + (fromPython ? describe(error) : String(error && error.message));
+        report(false, text);
+      };
+      // The object in the namespace must still be the function tests.py defined there.
+      const callable = (step) => {
+        let owner = null;
+        let fn;
+        if (step.owner !== null) {
+          owner = T.dictGet(namespace, step.owner);
+          if (!T.is(T.type(owner), T.type)) throw new Error(`${step.name} is not the function tests.py defines: something replaced it`);
+          fn = T.getattr(owner, step.attr, undefined);
+        } else {
+          fn = T.dictGet(namespace, step.name);
+        }
+        const genuine =
+          fn !== undefined && T.is(T.type(fn), T.FunctionType) && T.is(T.getattr(fn, "__code__"), step.code) && T.is(T.getattr(fn, "__globals__"), namespace);
+        if (!genuine) throw new Error(`${step.name} is not the function tests.py defines: something replaced it`);
+        return [fn, owner === null ? [] : [owner()]];
+      };
+      const attempt = () => {
+        const step = steps[index];
+        let promise;
+        try {
+          T.settrace(undefined); // a trace function can jump over an assert
+          T.setprofile(undefined);
+          T.setattr(T.sys, "excepthook", T.quiet); // Pyodide prints an exception that reaches JS through it
+          if (step.name === null) {
+            promise = call(T.evaluate, [testsCode, namespace]);
+          } else {
+            const [fn, args] = callable(step);
+            promise = call(fn, args);
+          }
+        } catch (err) {
+          failed(step.name, err, Boolean(err && err.type));
+          return;
+        }
+        settle(promise, (ok, value) => {
+          if (!ok) return failed(step.name, value, true);
+          if (value !== undefined && value !== null && T.is(T.type(value), T.CoroutineType)) {
+            return settle(call(T.drive, [value]), (done, error) => (done ? report(true, "") : failed(step.name, error, true)));
+          }
+          report(true, "");
+        });
+      };
+      let outcome;
+      settle(call(T.runAnswer, [msg.code, namespace, unavailableJson]), (ok, value) => {
+        try {
+          outcome = ok ? parseJSON(value) : { ok: false, error: { type: "SandboxError", message: describe(value), traceback: "" } };
+        } catch (err) {
+          outcome = { ok: false, error: { type: "SandboxError", message: "The answer's outcome could not be read.", traceback: "" } };
+        }
+        if (plan.error === null && outcome && outcome.ok === true && outcome.ranToEnd === true) attempt();
+        else resolve(outcome);
+      });
+    });
   }
 
   port.onmessage = (event) => {

@@ -177,11 +177,15 @@
   }
 
   function runPython(req, emit) {
-    const w = acquire(Boolean(req.pristine));
+    const checking = req.mode === "check";
+    // A check gets an interpreter no user code has touched, and no other run gets it after.
+    const w = acquire(Boolean(req.pristine) || checking);
     w.busy = true;
+    if (checking) w.tainted = true;
     const requested = now();
     const cold = w.bootMs === undefined;
     const limit = outputLimits(emit);
+    const check = checking ? { plan: null, steps: [] } : null;
     return new Promise((resolve) => {
       let limitTimer = null;
       let loadTimer = null;
@@ -223,9 +227,15 @@
             emit({ kind: "output", chunks: limit(cleanChunks(message.chunks)) });
           } else if (message.type === "notice") {
             emit({ kind: "notice", text: String(message.text) });
+          } else if (message.type === "check-plan" && check && !check.plan) {
+            check.plan = { error: message.error == null ? null : String(message.error), tests: Array.isArray(message.tests) ? message.tests.map(String) : [] };
+          } else if (message.type === "check-step" && check && check.plan && message.index === check.steps.length) {
+            check.steps.push({ ok: message.ok === true, detail: String(message.detail || "") });
           } else if (message.type === "done") {
             const durationMs = typeof message.durationMs === "number" ? message.durationMs : elapsed();
-            end({ kind: "done", result: message.result, durationMs, unavailable: message.unavailable || {} }, false);
+            const result = message.result && typeof message.result === "object" ? message.result : {};
+            if (check) result.check = verdict(check, result); // never the worker's word for it
+            end({ kind: "done", result, durationMs, unavailable: message.unavailable || {} }, false);
           }
         },
         crash(text) {
@@ -249,6 +259,38 @@
         (err) => handlers.crash(err.message),
       );
     });
+  }
+
+  // ---- the verdict of a check -----------------------------------------------------
+  // Decided here, where no user code reaches, from the plan the worker sent before the
+  // answer's code ran and the outcome of each step (harness.py's verdict() says the same
+  // in Python, for its own tests). "pass" needs every planned step, each reported passed.
+  const MAX_DETAIL_CHARS = 2000;
+  const tail = (text) => (text.length <= MAX_DETAIL_CHARS ? text : "..." + text.slice(-MAX_DETAIL_CHARS));
+
+  function verdict(check, result) {
+    const plan = check.plan;
+    if (!plan) return { status: "error", detail: "The check did not start." };
+    if (plan.error !== null) return { status: "error", detail: tail(plan.error) };
+    if (check.steps.length === 0) {
+      if (result.ok !== true) {
+        const error = result.error && typeof result.error === "object" ? result.error : {};
+        const text = String(error.traceback || error.message || "");
+        return { status: "error", detail: tail("The answer's code failed before the tests ran:\n" + text) };
+      }
+      if (result.ranToEnd !== true) return { status: "error", detail: "The answer's code called sys.exit() before the tests ran." };
+      return { status: "error", detail: "The tests did not run." };
+    }
+    const [module, ...tests] = check.steps;
+    if (!module.ok) return { status: "fail", detail: tail(module.detail), passed: 0, failed: 1 };
+    if (tests.length < plan.tests.length) return { status: "error", detail: "The check stopped before all tests ran." };
+    const failures = tests.filter((step) => !step.ok).map((step) => step.detail);
+    const passed = tests.length - failures.length;
+    if (failures.length) {
+      const head = tests.length > 1 ? `${failures.length} of ${tests.length} tests failed\n` : "";
+      return { status: "fail", detail: tail(head + failures.join("\n")), passed, failed: failures.length };
+    }
+    return { status: "pass", detail: tests.length ? `${passed} test functions passed` : "all assertions passed", passed, failed: 0 };
   }
 
   // ---- JavaScript: one worker per run --------------------------------------------
