@@ -456,7 +456,7 @@
           p.rendered = true;
           finish();
         } else if (data.type === "nested-frame") {
-          notify({ type: "notice", text: "A nested srcdoc frame was removed: code in previews may not run in nested frames." });
+          notify({ type: "notice", text: "A nested frame was removed: previews may not contain frames." });
         } else if (data.type === "refused") {
           p.remove(`The preview was refused: ${String(data.reason)}.`);
         }
