@@ -307,10 +307,10 @@
                 notify({ type: kind, text });
               } else if (kind === "image" && PNG.test(text)) {
                 if (result.images.length >= MAX_IMAGES || imageChars + text.length > MAX_IMAGE_CHARS) {
-                  const text = `Images beyond ${MAX_IMAGES} (or ${MAX_IMAGE_CHARS / 1e6} MB) in one run were dropped.`;
-                  if (!result.notices.includes(text)) {
-                    result.notices.push(text);
-                    notify({ type: "notice", text });
+                  const note = `Images beyond ${MAX_IMAGES} (or ${MAX_IMAGE_CHARS / 1e6} MB) in one run were dropped.`;
+                  if (!result.notices.includes(note)) {
+                    result.notices.push(note);
+                    notify({ type: "notice", text: note });
                   }
                   continue;
                 }
@@ -438,7 +438,12 @@
         clearTimeout(grace);
         if (p.port) p.port.close();
         frame.remove();
-        if (!message) return;
+        if (!message) {
+          // Stop, a new run or Close removed it.
+          if (!finished) result.stopped = true;
+          finish();
+          return;
+        }
         if (!finished) {
           result.ok = false;
           result.error = message;
