@@ -74,6 +74,10 @@ DEFAULT_TIMEOUT_S = 10.0
 # Loading the runtime or packages has its own limit, so a dead network ends in a message, not a hang.
 DEFAULT_LOAD_TIMEOUT_S = 60.0
 DEFAULT_MAX_OUTPUT_CHARS = 200_000
+# Images one run may show: the worker, the runner and the page each enforce these (the
+# harness's own cap on matplotlib figures can be skipped by code calling its emit directly).
+MAX_IMAGES = 20
+MAX_IMAGE_CHARS = 8_000_000  # base64 characters, all images of a run together
 # Pyodide packages (names from pyodide-lock.json) that code may import; their
 # dependencies come along. Anything else beyond the standard library is refused
 # with a message that says so.
@@ -267,6 +271,8 @@ def _runner_config(settings: _Settings) -> dict[str, Any]:
         "timeoutMs": round(settings.timeout_s * 1000),
         "loadTimeoutMs": round(settings.load_timeout_s * 1000),
         "maxOutputChars": settings.max_output_chars,
+        "maxImages": MAX_IMAGES,
+        "maxImageChars": MAX_IMAGE_CHARS,
         "preload": SNAPSHOT_PRELOAD,
         **inlined,
     }
@@ -287,7 +293,13 @@ def _routes(settings: _Settings) -> list[BaseRoute]:
         return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
     async def preview(request: Request) -> Response:
-        headers = {**_SECURITY_HEADERS, "Content-Security-Policy": PREVIEW_CSP, "Cache-Control": "no-cache"}
+        headers = {
+            **_SECURITY_HEADERS,
+            "Content-Security-Policy": PREVIEW_CSP,
+            "Cache-Control": "no-cache",
+            # CSP does not govern DNS prefetching (<link rel=dns-prefetch> names a host to the resolver).
+            "X-DNS-Prefetch-Control": "off",
+        }
         return Response(preview_html, media_type="text/html; charset=utf-8", headers=headers)
 
     async def static(request: Request) -> Response:
@@ -374,6 +386,7 @@ def head_html(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     cdn_url: str | None = None,
     prewarm: str = "hover",
+    lock_frames: bool = True,
 ) -> str:
     """The tags for the page head (``launch(head=...)``): installs ``window.seedui`` and the Run/Copy handlers.
 
@@ -382,12 +395,20 @@ def head_html(
     button), ``"load"`` (as soon as the page loads) or ``"none"``. ``cdn_url`` is
     informational (``seedui.config.cdnUrl``); what the runner loads is decided by
     ``mount()``. URLs are relative, so the page may live under a root path.
+
+    ``lock_frames``: the page script adds a ``Content-Security-Policy`` meta tag
+    with ``frame-src`` set to the sandbox folder, so the runner and preview frames
+    cannot be navigated anywhere else (by their own code or by a page that frames
+    this one). It applies to the whole page: other iframes (except ``srcdoc`` and
+    ``about:blank`` ones) are then refused too. Turn it off only if the page needs them.
     """
     if prewarm not in ("hover", "load", "none"):
         raise ValueError("prewarm must be 'hover', 'load' or 'none'")
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
-    config = {"timeoutMs": round(timeout_s * 1000), "prewarm": prewarm, "version": PYODIDE_VERSION}
+    config: dict[str, Any] = {"timeoutMs": round(timeout_s * 1000), "prewarm": prewarm, "version": PYODIDE_VERSION}
+    if not lock_frames:
+        config["lockFrames"] = False
     if cdn_url:
         config["cdnUrl"] = cdn_base(cdn_url)
     attr = _json_for_script(config).replace('"', "&quot;")

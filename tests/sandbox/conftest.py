@@ -25,6 +25,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,12 @@ def offline_cdn_url() -> str:
 
 
 def launch_fixture_app(
-    *, pyodide_dir: Path | None, cdn_url: str | None = None, timeout_s: float = 10.0, snapshot: bool = True
+    *,
+    pyodide_dir: Path | None,
+    cdn_url: str | None = None,
+    timeout_s: float = 10.0,
+    snapshot: bool = True,
+    lock_frames: bool = True,
 ):
     """Start the fixture page; returns (demo, base url, canary). Close with demo.close()."""
     import gradio as gr
@@ -152,7 +158,7 @@ def launch_fixture_app(
         prevent_thread_lock=True,
         server_name="127.0.0.1",
         server_port=free_port(),
-        head=sandbox.head_html(timeout_s=timeout_s, cdn_url=cdn_url),
+        head=sandbox.head_html(timeout_s=timeout_s, cdn_url=cdn_url, lock_frames=lock_frames),
         quiet=True,
     )
     sandbox.mount(app, pyodide_dir=pyodide_dir, cdn_url=cdn_url, timeout_s=timeout_s, snapshot=snapshot)
@@ -162,6 +168,128 @@ def launch_fixture_app(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium (needs Debian chromium)")
+
+
+@pytest.fixture
+def other_app(local_pyodide):
+    """Starts fixture apps with other settings (``launch_fixture_app``'s arguments); returns the URL."""
+    apps = []
+
+    def start(**kwargs):
+        demo, url, canary = launch_fixture_app(**kwargs)
+        apps.append(demo)
+        return url
+
+    yield start
+    for demo in apps:
+        demo.close()
+
+
+@dataclass
+class Evil:
+    """A server on another loopback port, i.e. another origin: the attacker's site.
+
+    It serves the HTML in ``pages`` (path -> text) and records every request that
+    reaches it, so a test can assert that nothing did. ``tcp_port`` and ``udp_port``
+    take anything at all (a TURN or STUN server, say) and record what arrives in
+    ``packets``.
+    """
+
+    url: str
+    pages: dict[str, str] = field(default_factory=dict)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, body)
+    packets: list[tuple[str, bytes]] = field(default_factory=list)  # ("tcp" | "udp", first bytes)
+    tcp_port: int = 0
+    udp_port: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def arrived(self, kind: str, data: bytes) -> None:
+        with self.lock:
+            self.packets.append((kind, data))
+
+    def record(self, method: str, path: str, body: str) -> None:
+        with self.lock:
+            self.requests.append((method, path, body))
+
+    def hits(self, prefix: str = "/") -> list[tuple[str, str, str]]:
+        with self.lock:
+            return [r for r in self.requests if r[1].startswith(prefix)]
+
+
+@pytest.fixture
+def evil() -> Iterator[Evil]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    site = Evil(url=f"http://127.0.0.1:{server.server_address[1]}")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length") or 0)
+            site.record(self.command, self.path, self.rfile.read(length).decode("utf-8", "replace"))
+            page = site.pages.get(self.path.split("?")[0])
+            body = (page if page is not None else "nothing here").encode()
+            self.send_response(200 if page is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8" if page is not None else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass  # the browser went away (a frame removed mid-load)
+
+        do_POST = do_GET
+
+    server.RequestHandlerClass = Handler
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tcp = socket.create_server(("127.0.0.1", 0))
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    site.tcp_port, site.udp_port = tcp.getsockname()[1], udp.getsockname()[1]
+    stop = threading.Event()
+    for sock in (tcp, udp):
+        sock.settimeout(0.2)  # so the threads see `stop`
+
+    def take_tcp() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = tcp.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    site.arrived("tcp", conn.recv(4096))
+                except OSError:
+                    site.arrived("tcp", b"")
+
+    def take_udp() -> None:
+        while not stop.is_set():
+            try:
+                site.arrived("udp", udp.recvfrom(4096)[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    threads = [threading.Thread(target=take, daemon=True) for take in (take_tcp, take_udp)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield site
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        server.shutdown()
+        server.server_close()
+        tcp.close()
+        udp.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,13 @@
 
 This file is shipped to the browser (inlined into runner.html) and imported
 there as ``_seedui_harness``; the server never imports it. The worker script
-(py_worker.js) calls ``install`` once, then ``plan`` and ``run`` per run.
-Output leaves through ``_seedui_bridge.emit(kind, text)``, a JS function of
-the worker that only accepts stdout / stderr / image.
+(py_worker.js) calls ``install`` once, then ``plan`` and ``run`` per run; for a
+check, ``prepare_check`` and ``run_answer``, and it runs the tests' steps itself
+(see "checks" below: nothing in this module decides a check's verdict there).
+Output leaves through ``emit(kind, text)``, a JS function of the worker handed
+to ``install`` (no importable module offers it). It only accepts stdout / stderr
+/ image and enforces the output limits itself: code can reach it through this
+module, so the cap on figures below is a courtesy, not the limit.
 
 Each run gets a fresh module namespace; the interpreter (imported modules,
 loaded packages) stays warm between runs.
@@ -22,7 +26,6 @@ import json
 import linecache
 import os
 import sys
-import time
 import traceback
 import types
 
@@ -127,9 +130,10 @@ def _input(prompt: object = "") -> str:
 
 def install(emit, config_json: str) -> None:
     """Called once by the worker after Pyodide has loaded."""
-    global _emit, _allowed, _import_to_package, _cdn
+    global _emit, _allowed, _import_to_package, _cdn, MAX_IMAGES
     _emit = emit
     config = json.loads(config_json)
+    MAX_IMAGES = int(config.get("maxImages", MAX_IMAGES))
     _allowed = frozenset(config["packages"])
     _import_to_package = dict(config["importMap"])
     _cdn = config["cdnUrl"]
@@ -236,13 +240,27 @@ def _compile(source: str, filename: str, rewrite_asserts: bool = False):
 
 
 def _execute(code_object, namespace: dict) -> None:
-    result = eval(code_object, namespace)  # noqa: S307 - this is the sandbox
-    if asyncio.iscoroutine(result):  # top-level await
-        asyncio.get_event_loop().run_until_complete(result)
+    _drive(eval(code_object, namespace))  # noqa: S307 - this is the sandbox
+
+
+def _drive(result):
+    """Run a coroutine (top-level await, an async test) to its end; anything else is already done."""
+    if asyncio.iscoroutine(result):
+        return asyncio.get_event_loop().run_until_complete(result)
+    return result
+
+
+_PAIR = "_seedui_pair_"
+_EXPLAIN = "_seedui_explain_"
 
 
 class _AssertRewriter(ast.NodeTransformer):
-    """`assert a == b` -> the failure message shows the assert and both values, like pytest."""
+    """`assert a == b` -> the failure message shows the assert and both values, like pytest.
+
+    The comparison stays in the test's own code: ``assert (p := (a, b))[0] == p[1], explain(...)``
+    evaluates each side once, and the helper only words the message (it runs once the assert
+    has failed), so replacing the helper cannot make a failing assert pass.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -254,28 +272,18 @@ class _AssertRewriter(ast.NodeTransformer):
             if node.msg is None:
                 node.msg = ast.Constant(text)
             return node
-        # _seedui_compare_(left, right, op, text, msg) evaluates each side once and raises with both values.
-        op = type(test.ops[0]).__name__
-        call = ast.Call(
-            func=ast.Name("_seedui_compare_", ast.Load()),
-            args=[test.left, test.comparators[0], ast.Constant(op), ast.Constant(text), node.msg or ast.Constant(None)],
-            keywords=[],
+        pair = ast.NamedExpr(ast.Name(_PAIR, ast.Store()), ast.Tuple([test.left, test.comparators[0]], ast.Load()))
+        compare = ast.Compare(
+            ast.Subscript(pair, ast.Constant(0), ast.Load()),
+            [test.ops[0]],
+            [ast.Subscript(ast.Name(_PAIR, ast.Load()), ast.Constant(1), ast.Load())],
         )
-        return ast.copy_location(ast.Expr(call), node)
-
-
-_OPS = {
-    "Eq": (lambda a, b: a == b, "=="),
-    "NotEq": (lambda a, b: a != b, "!="),
-    "Lt": (lambda a, b: a < b, "<"),
-    "LtE": (lambda a, b: a <= b, "<="),
-    "Gt": (lambda a, b: a > b, ">"),
-    "GtE": (lambda a, b: a >= b, ">="),
-    "Is": (lambda a, b: a is b, "is"),
-    "IsNot": (lambda a, b: a is not b, "is not"),
-    "In": (lambda a, b: a in b, "in"),
-    "NotIn": (lambda a, b: a not in b, "not in"),
-}
+        explain = ast.Call(
+            ast.Name(_EXPLAIN, ast.Load()),
+            [ast.Name(_PAIR, ast.Load()), ast.Constant(text), node.msg or ast.Constant(None)],
+            [],
+        )
+        return ast.copy_location(ast.Assert(compare, explain), node)
 
 
 def _short_repr(value: object, limit: int = 200) -> str:
@@ -286,38 +294,9 @@ def _short_repr(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _compare(left, right, op: str, text: str, msg) -> None:
-    check, symbol = _OPS[op]
-    if check(left, right):
-        return
-    detail = f"{text}\n  where left = {_short_repr(left)}, right = {_short_repr(right)}"
-    if msg is not None:
-        detail = f"{msg}\n{detail}"
-    raise AssertionError(detail)
-
-
-def _test_callables(namespace: dict) -> list[tuple[str, object]]:
-    """test_* functions and Test* classes' test_* methods defined in tests.py, in source order."""
-    found = []
-    for name, value in list(namespace.items()):
-        code = getattr(value, "__code__", None)
-        if name.startswith("test") and callable(value) and code is not None and code.co_filename == TESTS_FILE:
-            found.append((name, value))
-        elif isinstance(value, type) and name.startswith("Test") and value.__module__ == namespace.get("__name__"):
-            if getattr(value, "__init__", object.__init__) is not object.__init__:
-                continue
-            for attr, member in vars(value).items():
-                member_code = getattr(member, "__code__", None)
-                if attr.startswith("test") and member_code is not None and member_code.co_filename == TESTS_FILE:
-                    found.append((f"{name}.{attr}", _bound(value, attr)))
-    return found
-
-
-def _bound(cls: type, attr: str):
-    def call():
-        return getattr(cls(), attr)()
-
-    return call
+def _explain(pair: tuple, text: str, msg) -> str:
+    detail = f"{text}\n  where left = {_short_repr(pair[0])}, right = {_short_repr(pair[1])}"
+    return detail if msg is None else f"{msg}\n{detail}"
 
 
 def _tail(text: str) -> str:
@@ -339,60 +318,159 @@ def _failure_text(name: str | None, exc: BaseException) -> str:
     return (f"{name}: " if name else "") + err["traceback"].rstrip()
 
 
-def _run_tests(tests: str, namespace: dict) -> dict:
+def _quiet(*args) -> None:
+    """sys.excepthook during a check's steps: a failed step is worded by failure_text, not printed."""
+
+
+def failure_text(name: str | None) -> str:
+    """The last failed step's exception, worded (the worker calls this after a step threw)."""
+    exc = getattr(sys, "last_exc", None)
+    if not isinstance(exc, BaseException):
+        raise LookupError("no exception")
+    return _tail(_failure_text(name, exc))
+
+
+# ---- checks ------------------------------------------------------------------------------------
+#
+# In the browser the worker's JavaScript drives a check, and the runner frame decides the
+# verdict: prepare_check runs before the answer's code (in a fresh interpreter), the worker
+# sends the plan out, runs the answer with run_answer, then runs each step itself with
+# builtins it took at start-up and reports whether it raised. Nothing here decides a verdict
+# there; check() below does the same in Python, for tests of this module outside a browser.
+
+
+def _planned_tests(tree: ast.Module) -> list[str]:
+    """test* functions and test* methods of Test* classes (without __init__) at the top of tests.py."""
+    names: list[str] = []
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in tree.body:
+        if isinstance(node, functions) and node.name.startswith("test") and not node.decorator_list:
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test") and not node.decorator_list:
+            if any(isinstance(item, functions) and item.name == "__init__" for item in node.body):
+                continue
+            for item in node.body:
+                if isinstance(item, functions) and item.name.startswith("test") and not item.decorator_list:
+                    names.append(f"{node.name}.{item.name}")
+    return list(dict.fromkeys(names))
+
+
+def _code_objects(code: types.CodeType, found: dict) -> dict:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found[const.co_qualname] = const  # a name defined twice: the later one, as in the namespace
+            _code_objects(const, found)
+    return found
+
+
+def _new_module(name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = os.path.join(HOME, MAIN_FILE)
+    module.__builtins__ = builtins
+    sys.modules[name] = module
+    return module
+
+
+def prepare_check(tests: str) -> tuple:
+    """Compile the tests and plan the steps, before the answer's code runs.
+
+    Returns (plan JSON ``{"error", "tests"}``, the namespace the answer will run in, the
+    tests' code object or None, the code objects of the planned tests in plan order).
+    """
+    namespace = _new_module("solution").__dict__
     try:
         code_object = _compile(tests, TESTS_FILE, rewrite_asserts=True)
     except SyntaxError as exc:
-        return {"status": "error", "detail": "The test code does not compile:\n" + _error(exc)["traceback"]}
-    namespace["_seedui_compare_"] = _compare
-    failures: list[str] = []
-    passed = 0
-    try:
-        _execute(code_object, namespace)
-    except Exception as exc:  # noqa: BLE001 - any exception is a failed check
-        return {"status": "fail", "detail": _tail(_failure_text(None, exc)), "passed": 0, "failed": 1}
-    tests_found = _test_callables(namespace)
-    for name, test in tests_found:
-        try:
-            result = test()
-            if asyncio.iscoroutine(result):
-                asyncio.get_event_loop().run_until_complete(result)
-            passed += 1
-        except Exception as exc:  # noqa: BLE001
-            failures.append(_failure_text(name, exc))
+        plan = {"error": "The test code does not compile:\n" + _error(exc)["traceback"], "tests": []}
+        return json.dumps(plan), namespace, None, ()
+    codes = _code_objects(code_object, {})
+    names = [name for name in _planned_tests(ast.parse(tests)) if name in codes]
+    namespace[_EXPLAIN] = _explain
+    return json.dumps({"error": None, "tests": names}), namespace, code_object, tuple(codes[n] for n in names)
+
+
+def test_callable(namespace: dict, name: str, expected: types.CodeType):
+    """(function, args) for a planned test, if it still is the function tests.py defined."""
+    class_name, _, attr = name.rpartition(".")
+    owner = namespace.get(class_name) if class_name else None
+    function = getattr(owner, attr, None) if type(owner) is type else namespace.get(name)
+    if type(function) is not types.FunctionType or function.__code__ is not expected:
+        raise RuntimeError(f"{name} is not the function tests.py defines: something replaced it")
+    return function, ([owner()] if class_name else [])
+
+
+def verdict(plan: dict, answer: dict, steps: list[tuple[bool, str]]) -> dict:
+    """The check's result from the plan, the answer's outcome and each step's (ok, detail)."""
+    if plan["error"]:
+        return {"status": "error", "detail": _tail(plan["error"])}
+    if not steps:
+        if not answer.get("ok"):
+            err = answer.get("error") or {}
+            text = err.get("traceback") or err.get("message") or ""
+            return {"status": "error", "detail": _tail("The answer's code failed before the tests ran:\n" + text)}
+        if not answer.get("ranToEnd"):
+            return {"status": "error", "detail": "The answer's code called sys.exit() before the tests ran."}
+        return {"status": "error", "detail": "The tests did not run."}
+    (module_ok, module_detail), tests = steps[0], steps[1:]
+    if not module_ok:
+        return {"status": "fail", "detail": _tail(module_detail), "passed": 0, "failed": 1}
+    if len(tests) < len(plan["tests"]):
+        return {"status": "error", "detail": "The check stopped before all tests ran."}
+    failures = [detail for ok, detail in tests if not ok]
+    passed = len(tests) - len(failures)
     if failures:
-        head = f"{len(failures)} of {len(tests_found)} tests failed\n" if len(tests_found) > 1 else ""
+        head = f"{len(failures)} of {len(tests)} tests failed\n" if len(tests) > 1 else ""
         return {
             "status": "fail",
             "detail": _tail(head + "\n".join(failures)),
             "passed": passed,
             "failed": len(failures),
         }
-    summary = f"{passed} test functions passed" if tests_found else "all assertions passed"
+    summary = f"{passed} test functions passed" if tests else "all assertions passed"
     return {"status": "pass", "detail": summary, "passed": passed, "failed": 0}
 
 
-def run(code: str, tests: str, mode: str, unavailable_json: str) -> str:
-    """Run ``code`` in a fresh module; in "check" mode then run ``tests`` against it.
+def check(code: str, tests: str, unavailable_json: str) -> dict:
+    """A whole check in Python: the steps the worker takes, in the same order."""
+    plan_json, namespace, code_object, codes = prepare_check(tests)
+    plan = json.loads(plan_json)
+    answer = json.loads(run_answer(code, namespace, unavailable_json))
+    steps: list[tuple[bool, str]] = []
+    if answer["ok"] and answer["ranToEnd"] and code_object is not None:
+        for index, name in enumerate([None, *plan["tests"]]):
+            try:
+                if name is None:
+                    _execute(code_object, namespace)
+                else:
+                    function, args = test_callable(namespace, name, codes[index - 1])
+                    _drive(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - SystemExit in a test fails it too
+                steps.append((False, _tail(_failure_text(name, exc))))
+                if name is None:
+                    break
+            else:
+                steps.append((True, ""))
+    return {**answer, "check": verdict(plan, answer, steps)}
 
-    Returns JSON: {ok, error, exitCode, check?}. Called with callPromising, so
-    asyncio.run() and top-level await work (JSPI stack switching).
+
+# ---- running code -------------------------------------------------------------------------------
+
+
+def run_answer(code: str, namespace: dict | None, unavailable_json: str, mode: str = "check") -> str:
+    """Run ``code`` in ``namespace`` (a fresh module's when None). JSON: {ok, error, exitCode, ranToEnd}.
+
+    Called with callPromising, so asyncio.run() and top-level await work (JSPI stack switching).
     """
     global _unavailable, _images
     _unavailable = json.loads(unavailable_json or "{}")
     _images = 0
     _reset_io()
-    module_name = "solution" if mode == "check" else "__main__"
-    module = types.ModuleType(module_name)
-    module.__file__ = os.path.join(HOME, MAIN_FILE)
-    module.__builtins__ = builtins
-    sys.modules[module_name] = module
-    namespace = module.__dict__
-    outcome: dict = {"ok": True, "error": None, "exitCode": None}
-    ran_to_end = False
+    if namespace is None:
+        namespace = _new_module("solution" if mode == "check" else "__main__").__dict__
+    outcome: dict = {"ok": True, "error": None, "exitCode": None, "ranToEnd": False}
     try:
         _execute(_compile(code, MAIN_FILE), namespace)
-        ran_to_end = True
+        outcome["ranToEnd"] = True
     except SystemExit as exc:
         status = exc.code
         outcome["exitCode"] = 0 if status is None else status if isinstance(status, int) else 1
@@ -409,22 +487,14 @@ def run(code: str, tests: str, mode: str, unavailable_json: str) -> str:
             emit_figures()
         except Exception as exc:  # noqa: BLE001
             sys.stderr.write(f"[sandbox] could not render a matplotlib figure: {exc!r}\n")
-    if mode == "check":
-        if outcome["error"] is not None:
-            err = outcome["error"]
-            outcome["check"] = {
-                "status": "error",
-                "detail": _tail(
-                    "The answer's code failed before the tests ran:\n" + (err["traceback"] or err["message"])
-                ),
-            }
-        elif not ran_to_end:
-            outcome["check"] = {
-                "status": "error",
-                "detail": "The answer's code called sys.exit() before the tests ran.",
-            }
-        else:
-            started = time.perf_counter()
-            outcome["check"] = _run_tests(tests, namespace)
-            outcome["check"]["testsMs"] = round((time.perf_counter() - started) * 1000, 1)
     return json.dumps(outcome, default=repr)
+
+
+def run(code: str, tests: str, mode: str, unavailable_json: str) -> str:
+    """Run ``code`` in a fresh module; in "check" mode then run ``tests`` against it (see check()).
+
+    Returns JSON: {ok, error, exitCode, ranToEnd, check?}.
+    """
+    if mode == "check":
+        return json.dumps(check(code, tests, unavailable_json), default=repr)
+    return run_answer(code, None, unavailable_json, mode)

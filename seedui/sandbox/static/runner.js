@@ -4,8 +4,10 @@
 // both started from blob: URLs made here. Time limits are enforced here by
 // terminating the worker.
 //
-// Talks only to window.parent: commands are accepted only from it, and every
-// message back carries the per-run nonce the page chose.
+// Talks to the page through one MessagePort, made here and handed to window.parent
+// in the first message with the secret the page put in this frame's URL fragment
+// (how the page knows this document is the runner it made). Commands come only
+// through that port; run events carry the per-run nonce the page chose.
 (function () {
   "use strict";
 
@@ -20,6 +22,8 @@
     cdnUrl,
     packages: cfg.packages,
     maxOutputChars: cfg.maxOutputChars,
+    maxImages: cfg.maxImages,
+    maxImageChars: cfg.maxImageChars,
     harness: cfg.harness,
     preload: cfg.preload,
   };
@@ -42,12 +46,12 @@
     if (s) haveSnapshot = true;
   });
 
-  let parentOrigin = null; // learnt from the page's init message
-  let sessionNonce = null;
   const runs = new Map(); // runId -> {stop()}
+  const channel = new MessageChannel();
+  const port = channel.port1;
 
   function toParent(message) {
-    if (parentOrigin !== null) window.parent.postMessage(message, parentOrigin);
+    port.postMessage(message);
   }
 
   function loadFailure(detail) {
@@ -67,6 +71,7 @@
       this.pristine = true; // no user code has run in it
       this.busy = false;
       this.dead = false;
+      this.tainted = false; // user code started workers in it: replaced after the run
       this.run = null; // the current run's handlers
       this.worker = new Worker(pyWorkerUrl, { name: "seedui-python" });
       const channel = new MessageChannel();
@@ -106,6 +111,9 @@
         this.resolveReady();
       } else if (message.type === "boot-error") {
         this.fail(loadFailure(message.message));
+      } else if (message.type === "spawned") {
+        this.tainted = true;
+        if (!this.busy) retire(this); // started by a callback after its run ended
       } else if (this.run && message.runId === this.run.runId) {
         this.run.handle(message);
       }
@@ -140,9 +148,22 @@
     return new PyWorker(); // warm one is busy or used: a run of its own
   }
 
+  // An interpreter that must not run anything else (user code started workers in it): a fresh one replaces it.
+  function retire(w) {
+    if (!w.dead) w.kill();
+    if (pool.warm === w) {
+      pool.warm = null;
+      warm();
+    }
+  }
+
   function release(w, killed) {
     w.busy = false;
     w.run = null;
+    if (w.tainted) {
+      retire(w);
+      return;
+    }
     if (w.dead) {
       if (pool.warm === w) {
         pool.warm = null;
@@ -156,10 +177,15 @@
   }
 
   function runPython(req, emit) {
-    const w = acquire(Boolean(req.pristine));
+    const checking = req.mode === "check";
+    // A check gets an interpreter no user code has touched, and no other run gets it after.
+    const w = acquire(Boolean(req.pristine) || checking);
     w.busy = true;
+    if (checking) w.tainted = true;
     const requested = now();
     const cold = w.bootMs === undefined;
+    const limit = outputLimits(emit);
+    const check = checking ? { plan: null, steps: [] } : null;
     return new Promise((resolve) => {
       let limitTimer = null;
       let loadTimer = null;
@@ -198,12 +224,18 @@
               }, req.timeoutMs);
             }
           } else if (message.type === "output") {
-            emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+            emit({ kind: "output", chunks: limit(cleanChunks(message.chunks)) });
           } else if (message.type === "notice") {
             emit({ kind: "notice", text: String(message.text) });
+          } else if (message.type === "check-plan" && check && !check.plan) {
+            check.plan = { error: message.error == null ? null : String(message.error), tests: Array.isArray(message.tests) ? message.tests.map(String) : [] };
+          } else if (message.type === "check-step" && check && check.plan && message.index === check.steps.length) {
+            check.steps.push({ ok: message.ok === true, detail: String(message.detail || "") });
           } else if (message.type === "done") {
             const durationMs = typeof message.durationMs === "number" ? message.durationMs : elapsed();
-            end({ kind: "done", result: message.result, durationMs, unavailable: message.unavailable || {} }, false);
+            const result = message.result && typeof message.result === "object" ? message.result : {};
+            if (check) result.check = verdict(check, result); // never the worker's word for it
+            end({ kind: "done", result, durationMs, unavailable: message.unavailable || {} }, false);
           }
         },
         crash(text) {
@@ -229,9 +261,42 @@
     });
   }
 
+  // ---- the verdict of a check -----------------------------------------------------
+  // Decided here, where no user code reaches, from the plan the worker sent before the
+  // answer's code ran and the outcome of each step (harness.py's verdict() says the same
+  // in Python, for its own tests). "pass" needs every planned step, each reported passed.
+  const MAX_DETAIL_CHARS = 2000;
+  const tail = (text) => (text.length <= MAX_DETAIL_CHARS ? text : "..." + text.slice(-MAX_DETAIL_CHARS));
+
+  function verdict(check, result) {
+    const plan = check.plan;
+    if (!plan) return { status: "error", detail: "The check did not start." };
+    if (plan.error !== null) return { status: "error", detail: tail(plan.error) };
+    if (check.steps.length === 0) {
+      if (result.ok !== true) {
+        const error = result.error && typeof result.error === "object" ? result.error : {};
+        const text = String(error.traceback || error.message || "");
+        return { status: "error", detail: tail("The answer's code failed before the tests ran:\n" + text) };
+      }
+      if (result.ranToEnd !== true) return { status: "error", detail: "The answer's code called sys.exit() before the tests ran." };
+      return { status: "error", detail: "The tests did not run." };
+    }
+    const [module, ...tests] = check.steps;
+    if (!module.ok) return { status: "fail", detail: tail(module.detail), passed: 0, failed: 1 };
+    if (tests.length < plan.tests.length) return { status: "error", detail: "The check stopped before all tests ran." };
+    const failures = tests.filter((step) => !step.ok).map((step) => step.detail);
+    const passed = tests.length - failures.length;
+    if (failures.length) {
+      const head = tests.length > 1 ? `${failures.length} of ${tests.length} tests failed\n` : "";
+      return { status: "fail", detail: tail(head + failures.join("\n")), passed, failed: failures.length };
+    }
+    return { status: "pass", detail: tests.length ? `${passed} test functions passed` : "all assertions passed", passed, failed: 0 };
+  }
+
   // ---- JavaScript: one worker per run --------------------------------------------
   function runJavaScript(req, emit) {
     const requested = now();
+    const limit = outputLimits(emit);
     return new Promise((resolve) => {
       const worker = new Worker(jsWorkerUrl, { name: "seedui-javascript" });
       const channel = new MessageChannel();
@@ -267,7 +332,7 @@
           emit({ kind: "phase", phase: "running", packages: [] });
           limitTimer = setTimeout(() => end({ kind: "done", timedOut: true, durationMs: elapsed() }), req.timeoutMs);
         } else if (message.type === "output") {
-          emit({ kind: "output", chunks: cleanChunks(message.chunks) });
+          emit({ kind: "output", chunks: limit(cleanChunks(message.chunks)) });
         } else if (message.type === "notice") {
           emit({ kind: "notice", text: String(message.text) });
         } else if (message.type === "done") {
@@ -279,6 +344,39 @@
     });
   }
 
+  // The limits again, per run, where no user code can reach: what a worker sends beyond them is
+  // dropped, with one notice (the worker enforces them first; this holds if it did not).
+  function outputLimits(emit) {
+    let chars = 0;
+    let images = 0;
+    let imageChars = 0;
+    let textCut = false;
+    let imagesCut = false;
+    return (chunks) => {
+      const kept = [];
+      for (const [kind, text] of chunks) {
+        if (kind === "image") {
+          if (images < cfg.maxImages && imageChars + text.length <= cfg.maxImageChars) {
+            images += 1;
+            imageChars += text.length;
+            kept.push([kind, text]);
+          } else if (!imagesCut) {
+            imagesCut = true;
+            emit({ kind: "notice", text: `Images beyond ${cfg.maxImages} (or ${Math.round(cfg.maxImageChars / 1e6)} MB) in one run were dropped.` });
+          }
+        } else if (chars < cfg.maxOutputChars) {
+          const part = text.slice(0, cfg.maxOutputChars - chars);
+          chars += part.length;
+          kept.push([kind, part]);
+        } else if (!textCut) {
+          textCut = true;
+          emit({ kind: "notice", text: `Output truncated after ${cfg.maxOutputChars} characters.` });
+        }
+      }
+      return kept;
+    };
+  }
+
   function cleanChunks(chunks) {
     if (!Array.isArray(chunks)) return [];
     return chunks
@@ -287,21 +385,12 @@
   }
 
   // ---- the page -----------------------------------------------------------------
-  window.addEventListener("message", (event) => {
-    if (event.source !== window.parent) return; // siblings (HTML previews) cannot command us
+  // Window messages (from siblings, or anyone) are never read: commands come through the port.
+  port.onmessage = (event) => {
     const msg = event.data;
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === "seedui-runner-init") {
-      if (parentOrigin === null) {
-        parentOrigin = event.origin;
-        sessionNonce = String(msg.nonce);
-        toParent({ type: "seedui-runner-ready", nonce: String(msg.nonce), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs });
-      }
-      return;
-    }
-    if (parentOrigin === null || event.origin !== parentOrigin) return;
     if (msg.type === "ping") {
-      toParent({ type: "seedui-runner-pong", nonce: sessionNonce, id: String(msg.id) });
+      toParent({ type: "seedui-runner-pong", id: String(msg.id) });
     } else if (msg.type === "warm") {
       warm();
     } else if (msg.type === "stop") {
@@ -324,7 +413,16 @@
       else if (req.language === "javascript") runJavaScript(req, emit);
       else emit({ kind: "done", result: { ok: false, error: { type: "SandboxError", message: `Cannot run ${req.language} here.`, traceback: "" } }, durationMs: 0 });
     }
-  });
+  };
 
-  window.parent.postMessage({ type: "seedui-runner-hello" }, "*");
+  // The parent cannot change (only the page that made this frame gets this); the port is the way back.
+  // (No pagehide/unload handlers in here: they stop Chromium from killing this frame's process when
+  // a looping preview in the same process hangs it, and the page's restart would hang too.)
+  const hello = { type: "seedui-runner-hello", secret: location.hash.slice(1), version: cfg.version, local: cfg.local, timeoutMs: cfg.timeoutMs };
+  try {
+    history.replaceState(null, "", location.pathname + location.search); // the secret is needed only once
+  } catch (err) {
+    // an old browser that refuses this in an opaque origin: the URL keeps it, no harm
+  }
+  window.parent.postMessage(hello, "*", [channel.port2]);
 })();

@@ -3,9 +3,13 @@
 //
 // Code never runs in this page. Python and JavaScript go to a hidden runner frame
 // (<iframe sandbox="allow-scripts">, opaque origin); HTML previews render in
-// their own sandboxed frames. Messages are accepted only from the runner frame
-// this script made, and only with the nonce of a run it started. Everything
-// shown is inserted as text (textContent), never as HTML.
+// their own sandboxed frames. A frame this script made proves itself once, with
+// a secret from its URL fragment, and hands over a MessagePort; from then on
+// everything goes through that port (nothing is posted to a frame's window, whose
+// document someone may have replaced), and run events count only with the nonce
+// of a run this script started. A frame that loads a second document was
+// navigated: it is dropped. Everything shown is inserted as text (textContent),
+// never as HTML.
 //
 // API:
 //   seedui.run({language, code, timeoutMs, signal, onEvent, container})
@@ -29,6 +33,9 @@
   const stats = { rejectedMessages: 0, runs: 0 };
   const LANGS = { python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", html: "html" };
   const active = new Map(); // runId -> {nonce, sentTo, onEvent, fail}
+  const NAVIGATED =
+    "The code runner's frame was navigated to another page (by a script of this page or of a page that embeds it), " +
+    "so it was dropped and nothing more was sent to it. Run the code again.";
 
   const randomId = () => {
     const bytes = new Uint8Array(16);
@@ -36,71 +43,117 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   };
 
+  // ---- frames: where the runner and previews may be loaded from ------------------------
+  // frame-src governs every navigation of this page's child frames, whoever starts it
+  // (the frame's own code, or a page that embeds this one and navigates its frames):
+  // the runner and the previews can load nothing outside the sandbox folder. Chromium
+  // has no navigate-to; this is what it does enforce.
+  if (config.lockFrames !== false) {
+    const meta = document.createElement("meta");
+    meta.httpEquiv = "Content-Security-Policy";
+    meta.content = "frame-src " + prefix.replace(/[;,\s]/g, encodeURIComponent);
+    (document.head || document.documentElement).prepend(meta);
+  }
+
   // ---- the runner frame ------------------------------------------------------------
   let runner = null;
 
   function getRunner() {
-    if (runner && runner.frame.isConnected) return runner.ready;
+    if (runner && !runner.dead) return runner.ready;
     const frame = document.createElement("iframe");
     frame.setAttribute("sandbox", "allow-scripts");
     frame.setAttribute("aria-hidden", "true");
     frame.setAttribute("tabindex", "-1");
     frame.title = "SeedUI code runner";
     frame.className = "seedui-runner-frame";
-    const r = { frame, nonce: randomId(), started: false, pings: new Map() };
+    const r = { frame, secret: randomId(), port: null, loads: 0, dead: false, pings: new Map() };
     r.ready = new Promise((resolve, reject) => {
       r.resolve = resolve;
       r.reject = reject;
     });
     r.ready.catch(() => {});
-    r.timer = setTimeout(() => r.reject(new Error("The code runner did not start: is the page's server reachable?")), 30000);
+    r.timer = setTimeout(() => dropRunner(r, "The code runner did not start: is the page's server reachable?"), 30000);
+    // The first load is runner.html; a later one is another document in its place.
+    frame.addEventListener("load", () => {
+      r.loads += 1;
+      if (r.loads > 1) dropRunner(r, NAVIGATED);
+    });
     runner = r;
-    frame.src = prefix + "runner.html";
+    frame.src = prefix + "runner.html#" + r.secret;
     document.body.appendChild(frame);
     return r.ready;
   }
 
+  // Forget the runner (its frame goes, which ends its workers); runs it had fail with `message`.
+  function dropRunner(r, message) {
+    if (r.dead) return;
+    r.dead = true;
+    if (runner === r) runner = null;
+    clearTimeout(r.timer);
+    r.reject(new Error(message));
+    if (r.port) r.port.close();
+    r.frame.remove();
+    for (const run of Array.from(active.values())) {
+      if (run.sentTo === r) run.fail(message);
+    }
+  }
+
+  function post(r, message) {
+    if (!r.dead && r.port) r.port.postMessage(message);
+  }
+
+  // Window messages: only a frame's first one, {type: "seedui-*-hello", secret} with a port, from
+  // the window of a frame this script made, carrying the secret of that frame's URL.
   window.addEventListener("message", (event) => {
     const data = event.data;
-    const claimsSeedui = data && typeof data === "object" && typeof data.type === "string" && data.type.startsWith("seedui-");
-    const r = runner;
-    if (!r || event.source === null || event.source !== r.frame.contentWindow || event.origin !== "null") {
-      if (claimsSeedui) stats.rejectedMessages += 1;
-      return;
+    if (!data || typeof data !== "object" || typeof data.type !== "string" || !data.type.startsWith("seedui-")) return;
+    if (!adopt(event, data)) stats.rejectedMessages += 1;
+  });
+
+  function adopt(event, data) {
+    if (event.origin !== "null" || event.source === null || event.ports.length !== 1 || typeof data.secret !== "string") {
+      return false;
     }
-    if (!claimsSeedui) return;
-    if (data.type === "seedui-runner-hello") {
-      if (!r.started) {
-        r.started = true;
-        event.source.postMessage({ type: "seedui-runner-init", nonce: r.nonce }, "*");
-      }
-    } else if (data.type === "seedui-runner-ready") {
-      if (data.nonce !== r.nonce) {
-        stats.rejectedMessages += 1;
-        return;
-      }
+    const r = runner;
+    if (data.type === "seedui-runner-hello" && r && !r.port && event.source === r.frame.contentWindow && data.secret === r.secret) {
+      r.port = event.ports[0];
+      r.port.onmessage = (e) => fromRunner(r, e.data);
       clearTimeout(r.timer);
       r.info = { version: String(data.version), local: Boolean(data.local), timeoutMs: Number(data.timeoutMs) };
-      r.resolve(r.frame.contentWindow);
-    } else if (data.type === "seedui-runner-pong") {
-      if (data.nonce !== r.nonce) {
-        stats.rejectedMessages += 1;
-        return;
+      r.resolve(r);
+      return true;
+    }
+    if (data.type === "seedui-preview-hello") {
+      for (const p of previews) {
+        if (p.port || event.source !== p.frame.contentWindow || data.secret !== p.secret) continue;
+        p.port = event.ports[0];
+        p.port.onmessage = (e) => {
+          if (!p.removed && e.data && typeof e.data === "object") p.onMessage(e.data);
+        };
+        p.start();
+        return true;
       }
+    }
+    return false;
+  }
+
+  function fromRunner(r, data) {
+    if (r.dead || !data || typeof data !== "object") return;
+    if (data.type === "seedui-runner-pong") {
       const waiter = r.pings.get(String(data.id));
       if (waiter) waiter();
     } else if (data.type === "seedui-run-event") {
       const run = active.get(data.runId);
-      if (!run || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
+      if (!run || run.sentTo !== r || typeof data.nonce !== "string" || data.nonce !== run.nonce || !data.event || typeof data.event !== "object") {
         stats.rejectedMessages += 1;
         return;
       }
       run.onEvent(data.event);
     }
-  });
+  }
 
   function warm() {
-    return getRunner().then((win) => win.postMessage({ type: "warm" }, "*"));
+    return getRunner().then((r) => post(r, { type: "warm" }));
   }
 
   // ---- runner liveness --------------------------------------------------------------------
@@ -122,33 +175,21 @@
         r.pings.delete(id);
         resolve(true);
       });
-      r.frame.contentWindow.postMessage({ type: "ping", id }, "*");
+      post(r, { type: "ping", id });
     });
   }
 
   function restartRunner(r) {
     if (runner !== r) return;
-    runner = null;
-    clearTimeout(r.timer);
-    r.frame.remove();
-    for (const frame of document.querySelectorAll("iframe.seedui-preview-frame")) {
-      const panel = frame.closest(".seedui-output");
-      if (panel && panel.seeduiController) panel.seeduiController.abort();
-      frame.remove();
-      const status = panel && panel.querySelector(".seedui-status");
-      if (status) status.textContent = "Preview removed: its script stopped responding";
-    }
-    for (const run of Array.from(active.values())) {
-      if (run.sentTo === r) run.fail("The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
-    }
+    dropRunner(r, "The code runner stopped responding (a script in an HTML preview was probably looping) and was restarted. Run the code again.");
+    for (const p of Array.from(previews)) p.remove("Its script stopped responding (the previews and the code runner were restarted).");
   }
 
   // Before a run: a runner that may have been stalled by a preview must answer first.
   async function liveRunner() {
-    const win = await getRunner();
-    const r = runner;
-    if (!r || !document.querySelector("iframe.seedui-preview-frame")) return win;
-    if (await ping(r, 2000)) return win;
+    const r = await getRunner();
+    if (previews.size === 0) return r;
+    if (await ping(r, 2000)) return r;
     restartRunner(r);
     return getRunner();
   }
@@ -160,7 +201,7 @@
     let pending = null; // when the oldest unanswered ping was sent
     heartbeat = setInterval(() => {
       const r = runner;
-      if (active.size === 0 || !r || !r.frame.contentWindow) {
+      if (active.size === 0 || !r || !r.port) {
         clearInterval(heartbeat);
         heartbeat = null;
         return;
@@ -182,6 +223,10 @@
 
   // ---- running code ------------------------------------------------------------------
   const PNG = /^[A-Za-z0-9+/=]+$/;
+  // The server's limits (MAX_IMAGES, MAX_IMAGE_CHARS), enforced by the worker and the runner
+  // first; here as the last line, whatever the runner frame sends.
+  const MAX_IMAGES = 20;
+  const MAX_IMAGE_CHARS = 8000000;
 
   function errorText(error) {
     if (!error || typeof error !== "object") return error ? String(error) : null;
@@ -217,6 +262,7 @@
     const runId = randomId();
     const nonce = randomId();
     const started = performance.now();
+    let imageChars = 0;
     return new Promise((resolve) => {
       let done = false;
       let watchdog = null;
@@ -228,8 +274,7 @@
         resolve(result);
       };
       const stopRun = () => {
-        if (done || !runner) return;
-        runner.ready.then((win) => win.postMessage({ type: "stop", runId }, "*"));
+        if (!done && record.sentTo) post(record.sentTo, { type: "stop", runId });
       };
       if (opts.signal) {
         if (opts.signal.aborted) {
@@ -261,6 +306,15 @@
                 result[kind] += text;
                 notify({ type: kind, text });
               } else if (kind === "image" && PNG.test(text)) {
+                if (result.images.length >= MAX_IMAGES || imageChars + text.length > MAX_IMAGE_CHARS) {
+                  const note = `Images beyond ${MAX_IMAGES} (or ${MAX_IMAGE_CHARS / 1e6} MB) in one run were dropped.`;
+                  if (!result.notices.includes(note)) {
+                    result.notices.push(note);
+                    notify({ type: "notice", text: note });
+                  }
+                  continue;
+                }
+                imageChars += text.length;
                 const url = "data:image/png;base64," + text;
                 result.images.push(url);
                 notify({ type: "image", url });
@@ -306,7 +360,7 @@
         finish();
       }, timeoutMs + 180000);
       liveRunner().then(
-        (win) => {
+        (r) => {
           if (done) return;
           if (opts.signal && opts.signal.aborted) {
             result.stopped = true;
@@ -314,7 +368,9 @@
             finish();
             return;
           }
-          win.postMessage(
+          record.sentTo = r;
+          post(
+            r,
             {
               type: "run",
               runId,
@@ -326,9 +382,7 @@
               pristine: Boolean(opts.pristine),
               timeoutMs,
             },
-            "*",
           );
-          record.sentTo = runner;
           watchRunner();
         },
         (err) => {
@@ -339,6 +393,14 @@
       );
     });
   }
+
+  // ---- HTML previews ------------------------------------------------------------------
+  // A preview frame loads twice: preview.html, then the page written into it, which
+  // says "rendered" through its port (that message and the frame's load event may come
+  // in either order). Any other load means the frame was navigated: it is removed.
+  // (With the frame-src lock the navigation itself is refused and ends on an error page.)
+  const previews = new Set();
+  const PREVIEW_NAVIGATED = "The preview tried to load another page (previews may not navigate), so it was removed.";
 
   function runHtml(code, opts, notify) {
     const started = performance.now();
@@ -354,27 +416,69 @@
       document.body.appendChild(container);
     }
     return new Promise((resolve) => {
-      let loads = 0;
       const result = { ok: true, stdout: "", stderr: "", error: null, timedOut: false, stopped: false, durationMs: 0, images: [], language: "html", frame };
+      const p = { frame, secret: randomId(), port: null, loads: 0, rendered: false, removed: false };
+      let finished = false;
+      let fallback = null;
+      let grace = null;
       const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(fallback);
         result.durationMs = performance.now() - started;
         result.totalMs = result.durationMs;
         notify({ type: "done", result });
         resolve(result);
       };
-      let fallback = null;
-      frame.addEventListener("load", () => {
-        loads += 1;
-        if (loads === 1) {
-          frame.contentWindow.postMessage({ type: "seedui-preview", html: code }, "*");
-          fallback = setTimeout(finish, 1000); // if the written document never reports "load"
-        } else if (loads === 2) {
-          clearTimeout(fallback);
+      // Remove the frame; `message` (if any) says why, as the result's error or a later "removed" event.
+      p.remove = (message) => {
+        if (p.removed) return;
+        p.removed = true;
+        previews.delete(p);
+        clearTimeout(grace);
+        if (p.port) p.port.close();
+        frame.remove();
+        if (!message) {
+          // Stop, a new run or Close removed it.
+          if (!finished) result.stopped = true;
           finish();
+          return;
+        }
+        if (!finished) {
+          result.ok = false;
+          result.error = message;
+          finish();
+        } else {
+          notify({ type: "removed", text: message });
+        }
+      };
+      p.start = () => {
+        p.port.postMessage({ type: "html", html: code });
+        fallback = setTimeout(finish, 1000); // the written page may take long to load, or never
+      };
+      p.onMessage = (data) => {
+        if (data.type === "rendered") {
+          p.rendered = true;
+          finish();
+        } else if (data.type === "nested-frame") {
+          notify({ type: "notice", text: "A nested frame was removed: previews may not contain frames." });
+        } else if (data.type === "refused") {
+          p.remove(`The preview was refused: ${String(data.reason)}.`);
+        }
+      };
+      frame.addEventListener("load", () => {
+        p.loads += 1;
+        if (p.loads === 2 && !p.rendered) {
+          grace = setTimeout(() => {
+            if (!p.rendered) p.remove(PREVIEW_NAVIGATED);
+          }, 3000);
+        } else if (p.loads > 2) {
+          p.remove(PREVIEW_NAVIGATED);
         }
       });
-      if (opts.signal) opts.signal.addEventListener("abort", () => frame.remove(), { once: true });
-      frame.src = prefix + "preview.html";
+      if (opts.signal) opts.signal.addEventListener("abort", () => p.remove(null), { once: true });
+      previews.add(p);
+      frame.src = prefix + "preview.html#" + p.secret;
       container.appendChild(frame);
     });
   }
@@ -466,6 +570,12 @@
       } else if (ev.type === "notice") {
         stream.append(el("div", "seedui-notice", ev.text));
         lastKind = null;
+      } else if (ev.type === "removed") {
+        status.textContent = "Preview removed";
+        panel.setAttribute("data-state", "error");
+        stop.disabled = true;
+        error.textContent = ev.text;
+        error.hidden = false;
       }
     };
     if (language === "html") {
@@ -486,15 +596,13 @@
       if (language !== "html") panel.seeduiController = null;
       const state = res.timedOut ? "timeout" : res.stopped ? "stopped" : res.ok ? "ok" : "error";
       panel.setAttribute("data-state", state);
-      status.textContent =
-        language === "html"
-          ? "Preview (sandboxed, no network)"
-          : { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
+      if (language === "html") status.textContent = res.ok ? "Preview (sandboxed, no network)" : "Preview removed";
+      else status.textContent = { ok: "Finished", error: "Error", timeout: "Timed out", stopped: "Stopped" }[state];
       let when = formatMs(res.durationMs);
       const startup = (res.totalMs || 0) - res.durationMs;
       if (language === "python" && startup > 300) when += ` (+${formatMs(startup)} to start)`;
       duration.textContent = when;
-      if (language !== "html") stop.disabled = true;
+      if (language !== "html" || !res.ok) stop.disabled = true;
       if (res.error) {
         error.textContent = res.error;
         error.hidden = false;
