@@ -28,8 +28,6 @@ from tests.conftest import serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
-    # Gradio's queue analytics use pandas calls that pandas 3 deprecates (third-party, in the server's task).
-    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
 # Small, but above the worst gap between two tokens of a healthy lane on a busy 2-core machine: the time-out

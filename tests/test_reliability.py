@@ -25,9 +25,6 @@ from tests.conftest import api_call, serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
-    # Gradio's queue analytics use pandas calls that pandas 3 deprecates; with warnings as errors they would
-    # be raised inside the server's queue task (third-party code, not the code under test) after an error reply.
-    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
 MB = 1_000_000

@@ -20,8 +20,6 @@ from gradio_client.utils import QueueError
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.e2e,
-    # Gradio's queue analytics use pandas calls that pandas 3 deprecates (third-party, in the server's task).
-    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
 SEQUENTIAL = 200

@@ -20,7 +20,7 @@ from seedui.engines.base import Chunk, Engine, EngineStatus, GenerationRequest
 from tests.conftest import api_call, free_port, serving, tiny_config
 from tests.engines.fake_openai_server import FakeServer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
+pytestmark = [pytest.mark.e2e]
 
 LANES = ("base", "instruct", "reasoning")
 

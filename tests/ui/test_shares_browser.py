@@ -14,9 +14,6 @@ from tests.ui.conftest import open_app
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.e2e,
-    # Gradio's queue analytics use pandas calls that pandas 3 deprecates; with warnings as errors they would
-    # be raised inside the server's queue task (third-party code) after an error reply, e.g. "nothing to export".
-    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
 CODE = 'def add(a, b):\n    """Add <two> & return."""\n    return a + b\n'
