@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from seedui.errors import ConfigError, describe_validation_error
 from seedui.sampling import SamplingSettings
+from seedui.sandbox import DEFAULT_CDN_URL, DEFAULT_TIMEOUT_S
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 ROLES = ("base", "instruct", "reasoning")
@@ -128,9 +129,9 @@ class AppConfig(BaseModel):
     share: bool = False
     cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seedui"
     db_path: Path | None = None
-    pyodide_cdn: str = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
+    pyodide_cdn: str = DEFAULT_CDN_URL
     pyodide_dir: Path | None = None
-    run_timeout_s: float = Field(10.0, gt=0, le=600)
+    run_timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=600)
     vllm_command: tuple[str, ...] = ("vllm", "serve")
     vllm_startup_timeout_s: float = Field(900.0, gt=0)
     limits: Limits = Limits()

@@ -11,6 +11,7 @@ import pytest
 
 from seedui.boundary import MARK, api_endpoint, page_handler, user_errors
 from seedui.errors import UserError
+from tests.conftest import run_async
 
 MARKUP = "<img src=x onerror=alert(1)> & more"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt; &amp; more"
@@ -71,7 +72,7 @@ def call(fn: Any) -> tuple[list[Any], BaseException | None]:
             got.append(fn(1))
 
     try:
-        asyncio.run(consume())
+        run_async(consume())
     except BaseException as exc:  # noqa: BLE001 - the point is what came out
         return got, exc
     return got, None
@@ -144,7 +145,7 @@ def test_stopping_a_stream_closes_the_handler_at_once(mode):
         await stream.aclose()
         assert closed == ["generator", "async_generator"]
 
-    asyncio.run(stop_early())
+    run_async(stop_early())
 
 
 def test_cancelling_passes_through():
@@ -162,4 +163,4 @@ def test_cancelling_passes_through():
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(cancel())
+    run_async(cancel())

@@ -406,7 +406,19 @@ def head_html(
         raise ValueError("prewarm must be 'hover', 'load' or 'none'")
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
-    config: dict[str, Any] = {"timeoutMs": round(timeout_s * 1000), "prewarm": prewarm, "version": PYODIDE_VERSION}
+    # Facts the page script needs, sent from here so that none is copied into it: the time limit, the image
+    # caps, and the runnable languages with the names people write for them (render.py's).
+    from seedui.render import LANG_ALIASES, RUNNABLE_LANGS
+
+    languages = {**{lang: lang for lang in sorted(RUNNABLE_LANGS)}, **LANG_ALIASES}
+    config: dict[str, Any] = {
+        "timeoutMs": round(timeout_s * 1000),
+        "prewarm": prewarm,
+        "version": PYODIDE_VERSION,
+        "maxImages": MAX_IMAGES,
+        "maxImageChars": MAX_IMAGE_CHARS,
+        "languages": languages,
+    }
     if not lock_frames:
         config["lockFrames"] = False
     if cdn_url:

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from seedui import sandbox
+from seedui.render import LANG_ALIASES
 
 CDN = "https://cdn.example.org/pyodide/v{version}/full/"
 
@@ -174,6 +175,9 @@ def test_head_html_tags_and_config():
         "prewarm": "load",
         "version": sandbox.PYODIDE_VERSION,
         "cdnUrl": CDN.replace("{version}", sandbox.PYODIDE_VERSION),
+        "maxImages": sandbox.MAX_IMAGES,
+        "maxImageChars": sandbox.MAX_IMAGE_CHARS,
+        "languages": {"html": "html", "javascript": "javascript", "python": "python", **LANG_ALIASES},
     }
     with pytest.raises(ValueError):
         sandbox.head_html(prewarm="always")

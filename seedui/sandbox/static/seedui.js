@@ -28,10 +28,11 @@
   } catch (err) {
     pageConfig = {};
   }
-  const config = Object.assign({ timeoutMs: 10000, prewarm: "hover" }, pageConfig);
+  // Every fact comes from the server's config (seedui.sandbox.head_html): nothing is copied here.
+  const config = Object.assign({ prewarm: "hover" }, pageConfig);
   const prefix = new URL(".", script && script.src ? script.src : new URL("seedui/sandbox/", document.baseURI)).href;
   const stats = { rejectedMessages: 0, runs: 0 };
-  const LANGS = { python: "python", py: "python", python3: "python", javascript: "javascript", js: "javascript", html: "html" };
+  const LANGS = Object.assign(Object.create(null), config.languages || {});
   const active = new Map(); // runId -> {nonce, sentTo, onEvent, fail}
   const NAVIGATED =
     "The code runner's frame was navigated to another page (by a script of this page or of a page that embeds it), " +
@@ -225,8 +226,8 @@
   const PNG = /^[A-Za-z0-9+/=]+$/;
   // The server's limits (MAX_IMAGES, MAX_IMAGE_CHARS), enforced by the worker and the runner
   // first; here as the last line, whatever the runner frame sends.
-  const MAX_IMAGES = 20;
-  const MAX_IMAGE_CHARS = 8000000;
+  const MAX_IMAGES = Number(config.maxImages);
+  const MAX_IMAGE_CHARS = Number(config.maxImageChars);
 
   function errorText(error) {
     if (!error || typeof error !== "object") return error ? String(error) : null;
