@@ -100,6 +100,7 @@ class TransformersEngine:
         return self._status
 
     async def start(self) -> None:
+        self._status = EngineStatus("starting", f"loading {self.lane.model}")
         try:
             self._loaded = await asyncio.to_thread(self.pool.get, self.lane.model)
         except Exception as exc:  # shown on the page; the other lanes still start
