@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,8 @@ class LaneRun:
     completion_tokens: int | None = None
     finish_reason: str | None = None
     ended: float | None = None
+    status: str = ""  # what the lane waits for before its first token (a lane still loading), else ""
+    waited_s: float | None = None  # how long it waited for its engine to start
 
     def stats(self) -> dict[str, Any]:
         now = self.ended or time.perf_counter()
@@ -60,10 +62,21 @@ class LaneRun:
         if self.reasoning_started is not None:
             end = self.answer_started or now
             stats["reasoning_s"] = _round(end - self.reasoning_started)
+        if self.waited_s is not None:
+            stats["startup_wait_s"] = _round(self.waited_s)
         return stats
 
     def snapshot(self) -> dict[str, Any]:
-        return {"text": self.text, "reasoning": self.reasoning, "stats": self.stats(), "error": self.error}
+        """The lane dict. While the lane waits for its engine, `status` says so and `stats` stays empty."""
+        if self.status:
+            return {"text": "", "reasoning": "", "stats": {}, "error": None, "status": self.status}
+        return {
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "stats": self.stats(),
+            "error": self.error,
+            "status": "",
+        }
 
 
 def _round(value: float) -> float:
@@ -79,14 +92,20 @@ class LaneJob:
     engine: Engine
     request: GenerationRequest
     prompt_tokens: int | None = None  # counted before the run, when the engine can
+    # For a lane whose engine is still starting: waits until it is ready (reporting what it waits for
+    # through the callback) and finishes the job (counts the prompt); raises UserError to fail the lane.
+    prepare: Callable[[Callable[[str], None]], Awaitable[None]] | None = None
 
 
 async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], timeout_s: float) -> None:
     """Drive one lane's stream into `run`. Never raises (but honours cancellation)."""
     splitter = ThinkSplitter(*job.lane.think_tags) if job.lane.thinks else None
-    stream = job.engine.stream(job.request)
-    run.prompt_tokens = job.prompt_tokens
+    stream = None
     try:
+        if job.prepare is not None:
+            await _prepare(job, run, changed)
+        stream = job.engine.stream(job.request)
+        run.prompt_tokens = job.prompt_tokens
         while True:
             try:
                 chunk = await asyncio.wait_for(anext(stream), timeout_s)
@@ -118,9 +137,29 @@ async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], time
         run.error = f"{job.lane.display_name} failed: {type(exc).__name__}: {exc}"
         run.finish_reason = "error"
     finally:
-        await stream.aclose()  # stops generation when the client left or we failed
+        run.status = ""
+        if stream is not None:
+            await stream.aclose()  # stops generation when the client left or we failed
         run.ended = time.perf_counter()
         changed()
+
+
+async def _prepare(job: LaneJob, run: LaneRun, changed: Callable[[], None]) -> None:
+    """Wait for a lane still loading, showing what it waits for; its timings then start when it is ready."""
+
+    def note(text: str) -> None:
+        if text != run.status:
+            run.status = text
+            changed()
+
+    note("loading")
+    try:
+        await job.prepare(note)  # type: ignore[misc]
+    finally:
+        run.status = ""
+    now = time.perf_counter()
+    run.waited_s = now - run.started
+    run.started = now
 
 
 def _apply(run: LaneRun, reasoning: str, text: str, chunk: Any) -> None:

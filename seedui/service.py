@@ -1,6 +1,12 @@
 """The service behind the page and the API: validate a request, build each
 lane's job, and stream the fan-out. No Gradio here.
 
+A lane whose engine is still starting (the page answers seconds to minutes
+before weights are loaded or vLLM is up) is not refused: its job waits for
+the engine, up to that engine's start-up time, and its lane dict says what it
+waits for (`status`: state, seconds, the last log line) until it streams.
+A lane whose start failed answers at once with the reason.
+
 Request-level problems (empty prompt, unknown lane, settings that are not a
 dict, a limit hit) raise `UserError` before anything runs. Lane-level
 problems (a bad override for one lane, a prompt that does not fit one lane's
@@ -9,13 +15,15 @@ context, FIM on a model without FIM tokens) become that lane's error.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from seedui.clients import ProxyTrust, client_id
-from seedui.config import AppConfig
-from seedui.engines.base import Message
+from seedui.config import AppConfig, LaneConfig
+from seedui.engines.base import Engine, EngineStatus, Message
 from seedui.engines.engine_set import EngineSet
 from seedui.errors import UserError
 from seedui.fanout import LaneJob, fan_out
@@ -25,6 +33,12 @@ from seedui.sampling import SamplingSettings
 
 NON_SAMPLING_KEYS = ("system_prompt",)
 MAX_HISTORY_TURNS = 64
+# How long a request waits for a lane still starting. vLLM lanes: the configured start-up timeout (per
+# server: they start one at a time). Others: loading weights in process (a download included), or checking
+# a remote server.
+TRANSFORMERS_STARTUP_WAIT_S = 600.0
+REMOTE_STARTUP_WAIT_S = 60.0
+READY_POLL_S = 0.2
 
 LaneDict = dict[str, Any]
 
@@ -126,15 +140,52 @@ class LaneService:
         engine = self.engines.engines[name]
         sampling, system_prompt = self.lane_settings(settings, name)
         request = build_request(lane, sampling, system_prompt=system_prompt, **inputs)
-        prompt_tokens = await engine.count_prompt_tokens(request)
+        job = LaneJob(name, lane, engine, request)
+        if engine.status.state == "starting":  # counted once it is ready, in the fan-out
+            job.prepare = lambda note: self._when_ready(job, note)
+        else:  # ready, or failed: the engine says why at once
+            await self._count(job)
+        return job
+
+    async def _count(self, job: LaneJob) -> None:
+        prompt_tokens = await job.engine.count_prompt_tokens(job.request)
         if prompt_tokens is not None:
             if prompt_tokens > self.limits.max_prompt_tokens:
                 raise UserError(
                     f"the prompt is {prompt_tokens:,} tokens; "
                     f"this server allows at most {self.limits.max_prompt_tokens:,}"
                 )
-            check_fits(prompt_tokens, sampling.max_tokens or 0, lane.context_length)
-        return LaneJob(name, lane, engine, request, prompt_tokens)
+            check_fits(prompt_tokens, job.request.sampling.max_tokens or 0, job.lane.context_length)
+        job.prompt_tokens = prompt_tokens
+
+    def startup_wait_s(self, lane: LaneConfig) -> float:
+        """How long a request waits for this lane's engine to finish starting."""
+        if lane.engine == "vllm" and not lane.base_url:
+            servers = {x.model for x in self.config.lanes.values() if x.engine == "vllm" and not x.base_url}
+            return self.config.vllm_startup_timeout_s * max(1, len(servers))
+        if lane.engine == "transformers":
+            return TRANSFORMERS_STARTUP_WAIT_S
+        return REMOTE_STARTUP_WAIT_S
+
+    async def _when_ready(self, job: LaneJob, note: Any) -> None:
+        """Wait for a lane's engine to leave "starting", telling `note` what it waits for; then count the prompt."""
+        limit = self.startup_wait_s(job.lane)
+        t0 = time.monotonic()
+        while (status := job.engine.status).state == "starting":
+            waited = time.monotonic() - t0
+            if waited > limit:
+                raise UserError(
+                    f"{job.lane.display_name} had not finished starting after {limit:g} s "
+                    f"({status.detail or 'no news from it'}); try again later"
+                )
+            note(waiting_text(status, waited))
+            await asyncio.sleep(READY_POLL_S)
+        await self._count(job)  # a lane that failed to start: its engine raises with the reason
+
+    def readiness(self) -> dict[str, Any]:
+        """Every lane's start-up state: {"ready": bool, "lanes": {name: {state, detail, engine}}}."""
+        lanes = {name: lane_state(engine) for name, engine in self.engines.engines.items()}
+        return {"ready": all(x["state"] == "ready" for x in lanes.values()), "lanes": lanes}
 
     def check_settings(self, settings: Any) -> dict[str, Any]:
         """A request's settings dict, refused early when it is not one or is oversized."""
@@ -182,3 +233,17 @@ def lane_settings(config: AppConfig, settings: Any, name: str) -> tuple[Sampling
     sampling = SamplingSettings.parse(merged, where=f"settings for lane {name}").merged_over(lane.sampling)
     sampling.check_for_lane(lane.context_length)
     return sampling, system_prompt
+
+
+def waiting_text(status: EngineStatus, waited_s: float) -> str:
+    """'loading (12 s): vLLM is loading ... (10 s): <last log line>' for a lane dict's `status`."""
+    text = f"loading ({waited_s:.0f} s)"
+    detail = status.detail
+    if status.log_tail and status.log_tail[-1].strip() and status.log_tail[-1].strip()[:40] not in detail:
+        detail = f"{detail}: {status.log_tail[-1].strip()}" if detail else status.log_tail[-1].strip()
+    return f"{text}: {detail}" if detail else text
+
+
+def lane_state(engine: Engine) -> dict[str, str]:
+    status = engine.status
+    return {"state": status.state, "detail": status.detail, "engine": engine.name}

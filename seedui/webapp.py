@@ -4,7 +4,8 @@ One event loop serves requests and runs the engines: the loop of the uvicorn
 server that Gradio's own `Blocks.launch` starts (in every mode: plain,
 `--share`, ZeroGPU). Our lifespan, passed to Gradio in `app_kwargs`, runs on
 that loop: at start-up it mounts the sandbox routes and starts the engines in
-the background (HTTP answers at once; vLLM takes minutes); at shutdown it
+the background (HTTP answers at once; vLLM takes minutes; requests for a lane still loading wait for it, and
+`GET /seedui/ready` says when all are up); at shutdown it
 closes the engines and the servers they started. See docs/architecture.md,
 "Which loop runs what".
 """
@@ -24,6 +25,9 @@ from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from seedui import sandbox
 from seedui.config import AppConfig
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 # Closing waits this long for the lifespan's shutdown: uvicorn first lets open streams end (Gradio ends them
 # within seconds once its queue is closed), then vLLM servers get their stop grace, in parallel.
 CLOSE_TIMEOUT_S = 120.0
+READY_PATH = "/seedui/ready"  # plain HTTP readiness (see WebApp.ready)
 
 
 @dataclass
@@ -66,6 +71,7 @@ class WebApp:
                 cdn_url=self.config.pyodide_cdn,
                 timeout_s=self.config.run_timeout_s,
             )
+            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"])]
             self.engines.start_soon()
         except Exception as exc:  # raised here, uvicorn would not start and Gradio would blame the port
             log.exception("the app could not start")
@@ -77,6 +83,14 @@ class WebApp:
                 await self.engines.close()
             finally:
                 self._stopped.set()
+
+    async def ready(self, request: Request) -> JSONResponse:
+        """`GET /seedui/ready`, for a load balancer or health check: 200 when every lane is ready, else 503.
+
+        JSON: {"ready": bool, "lanes": {name: {"state": starting|ready|failed, "detail", "engine"}}}.
+        """
+        body = self.service.readiness()
+        return JSONResponse(body, status_code=200 if body["ready"] else 503, headers={"cache-control": "no-store"})
 
     def launch(self, **kwargs: Any) -> tuple[Any, str, str | None]:
         """Serve with `Blocks.launch` (extra kwargs go to it); the engines start in the background.

@@ -123,3 +123,93 @@ def test_the_page_answers_while_engines_start_and_closing_stops_a_start_up(tmp_p
     assert time.monotonic() - t0 < 10
     assert app.engines.is_settled  # the start-up was cancelled: nothing is left waiting for it
     assert all([what for what, _, _ in rec.calls] == ["start", "close"] for rec in recorders.values())
+
+
+# --- lanes still loading: requests wait for them; /seedui/ready says when all are up ---------------------------
+
+
+def test_a_request_sent_right_after_http_200_waits_for_its_lanes_then_streams(tmp_path, stand_in):
+    from gradio_client import Client
+
+    gate = threading.Event()  # the lanes stay "starting" until the test opens it
+    app, _ = remote_app(tmp_path, stand_in, gate)
+    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        url = app.blocks.local_url
+        assert httpx.get(url, timeout=10).status_code == 200
+        ready = httpx.get(f"{url}seedui/ready", timeout=10)
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["ready"] is False
+        assert set(body["lanes"]) == set(LANES)
+        assert all(lane["state"] == "starting" and lane["engine"] for lane in body["lanes"].values()), body
+        assert all(lane["detail"] == f"checking {stand_in.base_url}" for lane in body["lanes"].values())
+
+        client = Client(url, verbose=False)
+        job = client.submit("hi", {"max_tokens": 2}, [], api_name="/compare")
+        deadline = time.monotonic() + 30
+        while not any(
+            lane.get("status", "").startswith("loading") for out in job.outputs() for lane in out.values()
+        ):  # the lanes say what they wait for while the engines start
+            assert time.monotonic() < deadline, job.outputs()
+            time.sleep(0.05)
+        assert not job.done()
+        waiting = job.outputs()[-1]
+        assert all(lane["text"] == "" and lane["error"] is None and lane["stats"] == {} for lane in waiting.values())
+        assert all(f"checking {stand_in.base_url}" in lane["status"] for lane in waiting.values()), waiting
+        gate.set()
+        result = job.result(timeout=60)
+        assert all(result[lane]["error"] is None and result[lane]["text"] for lane in LANES), result
+        assert all(result[lane]["status"] == "" for lane in LANES)
+        assert all(result[lane]["stats"]["startup_wait_s"] > 0 for lane in LANES), result
+
+        app.wait_settled(10)
+        ready = httpx.get(f"{url}seedui/ready", timeout=10)
+        assert ready.status_code == 200
+        assert ready.json()["ready"] is True
+        assert {lane["state"] for lane in ready.json()["lanes"].values()} == {"ready"}
+    finally:
+        gate.set()
+        app.close()
+
+
+def test_generate_waits_for_a_loading_lane_and_a_failed_lane_answers_at_once_with_its_reason(tmp_path, stand_in):
+    from seedui.engines.transformers_local import TransformersEngine
+
+    class BrokenPool:  # TEST DOUBLE: loading the weights fails
+        def get(self, model_id: str) -> Any:
+            raise OSError(f"no weights for {model_id} here (disk full)")
+
+    gate = threading.Event()
+    app, _ = remote_app(tmp_path, stand_in, gate)
+    app.engines.engines["base"] = TransformersEngine(app.config.lanes["base"], BrokenPool())
+    app.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
+    try:
+        url = app.blocks.local_url
+        deadline = time.monotonic() + 30
+        while app.engines.engines["base"].status.state != "failed":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        body = httpx.get(f"{url}seedui/ready", timeout=10).json()
+        assert body["lanes"]["base"]["state"] == "failed" and "disk full" in body["lanes"]["base"]["detail"]
+        assert body["lanes"]["instruct"]["state"] == "starting" and body["ready"] is False
+
+        t0 = time.monotonic()
+        status, message = api_call(url, "generate", '["base", "hi", {"max_tokens": 2}]', timeout=30)
+        assert status == "error" and "disk full" in message, (status, message)
+        assert time.monotonic() - t0 < 5, "a failed lane must not wait"
+
+        from gradio_client import Client
+
+        job = Client(url, verbose=False).submit("hi", {"max_tokens": 2}, ["base", "instruct"], api_name="/compare")
+        time.sleep(1.0)
+        assert not job.done(), "compare ended before the instruct lane was ready"
+        gate.set()
+        snap = job.result(timeout=60)
+        assert "disk full" in snap["base"]["error"]
+        assert snap["instruct"]["error"] is None and snap["instruct"]["text"]
+        status, lane = api_call(url, "generate", '["instruct", "hi", {"max_tokens": 2}]', timeout=60)
+        assert status == "complete" and lane["text"] and lane["error"] is None, lane
+    finally:
+        gate.set()
+        app.close()

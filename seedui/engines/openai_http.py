@@ -203,6 +203,10 @@ class OpenAIHttpEngine:
     def request_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
         """The exact keyword arguments for `chat.completions.create` / `completions.create`."""
         std, extra = openai_body(request.sampling)
+        if self.is_vllm and self.lane.thinks:
+            # Keep <think>/</think> when they are special tokens (vLLM would skip them: the thinking would read
+            # as the answer). vLLM never puts the end-of-text token that stopped a stream into its text.
+            extra["skip_special_tokens"] = False
         stream_options: dict[str, Any] = {"include_usage": True}
         if self.is_vllm:
             stream_options["continuous_usage_stats"] = True  # vLLM only: usage in every chunk

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,23 +63,45 @@ class IncrementalDecoder:
 
     Decodes a short window before the new tokens and emits the difference (as
     vLLM's detokenizer does), so merged tokens and leading spaces come out right.
+
+    `keep_special` (the Reasoning lane): when `<think>`/`</think>` are special tokens, the usual
+    `skip_special_tokens=True` would drop the tags and the thinking would read as the answer. Such a
+    decoder keeps special tokens and drops only end-of-text / padding / begin-of-text ids (the
+    tokenizer's eos, pad and bos, plus `drop_ids`, e.g. the model's generation eos ids).
     """
 
-    def __init__(self, tokenizer: Any) -> None:
+    def __init__(self, tokenizer: Any, *, keep_special: bool = False, drop_ids: Iterable[int | None] = ()) -> None:
         self.tokenizer = tokenizer
+        self.keep_special = keep_special
+        self.drop = {
+            i
+            for i in (tokenizer.eos_token_id, tokenizer.pad_token_id, tokenizer.bos_token_id, *drop_ids)
+            if isinstance(i, int)
+        }
         self.ids: list[int] = []
         self.prefix = 0
         self.read = 0
 
     def add(self, new_ids: list[int], final: bool = False) -> str:
+        if self.keep_special:
+            new_ids = [i for i in new_ids if i not in self.drop]
         self.ids.extend(new_ids)
+        skip = not self.keep_special
         decode = self.tokenizer.decode
-        before = decode(self.ids[self.prefix : self.read], skip_special_tokens=True)
-        after = decode(self.ids[self.prefix :], skip_special_tokens=True)
+        before = decode(self.ids[self.prefix : self.read], skip_special_tokens=skip)
+        after = decode(self.ids[self.prefix :], skip_special_tokens=skip)
         if len(after) > len(before) and (final or not after.endswith("\ufffd")):
             self.prefix, self.read = self.read, len(self.ids)
             return after[len(before) :]
         return ""
+
+
+def eos_ids(model: Any) -> list[int]:
+    """The ids `generate` stops on (the generation config may list several: end of turn, end of text)."""
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is None:
+        return []
+    return [eos] if isinstance(eos, int) else [int(i) for i in eos]
 
 
 class TransformersEngine:
@@ -100,6 +122,7 @@ class TransformersEngine:
         return self._status
 
     async def start(self) -> None:
+        self._status = EngineStatus("starting", f"loading {self.lane.model}")
         try:
             self._loaded = await asyncio.to_thread(self.pool.get, self.lane.model)
         except Exception as exc:  # shown on the page; the other lanes still start
@@ -153,7 +176,7 @@ class TransformersEngine:
             name=f"generate-{self.lane.role}",
             daemon=True,
         )
-        decoder = IncrementalDecoder(loaded.tokenizer)
+        decoder = IncrementalDecoder(loaded.tokenizer, keep_special=self.lane.thinks, drop_ids=eos_ids(loaded.model))
         stops = StopMatcher(request.sampling.stop or ())
         produced = 0
         worker.start()

@@ -97,7 +97,7 @@ def lane_value(
         "lane": escape(name),
         "title": escape(title),
         "engine": escape(engine),
-        "status": escape(status),
+        "status": escape(status or lane.get("status") or ""),  # a lane still loading says what it waits for
         "messages": messages,
         "error": escape(lane.get("error") or ""),
         "stats": stats_line(lane.get("stats")),

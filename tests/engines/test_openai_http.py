@@ -121,6 +121,23 @@ def test_vllm_lanes_ask_for_usage_in_every_chunk(server):
     assert server.posts[0]["body"]["stream_options"] == {"include_usage": True, "continuous_usage_stats": True}
 
 
+def test_the_vllm_reasoning_lane_keeps_special_tokens_so_think_tags_survive(server):
+    run(collect(engine_for(server, "reasoning", engine="vllm"), chat(max_tokens=3, top_k=5)))
+    assert server.posts[0]["body"] == {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True, "continuous_usage_stats": True},
+        "max_tokens": 3,
+        "top_k": 5,
+        "skip_special_tokens": False,
+    }
+    for role in ("instruct", "base"):  # the other vLLM lanes keep vLLM's default (skip them)
+        request = chat(max_tokens=3) if role == "instruct" else raw(max_tokens=3)
+        run(collect(engine_for(server, role, engine="vllm"), request))
+        assert "skip_special_tokens" not in server.posts[-1]["body"], role
+
+
 def test_greedy_temperature_zero_is_sent_not_dropped(server):
     run(collect(engine_for(server), chat(temperature=0)))
     assert server.posts[0]["body"]["temperature"] == 0

@@ -125,3 +125,74 @@ def test_three_lanes_stream_concurrently(engines):
     spans = run_async(all_three())
     # Every lane produced its first token before any lane finished: they ran at the same time.
     assert max(first for first, _ in spans) < min(end for _, end in spans)
+
+
+# --- the Reasoning lane keeps <think> when it is a special token ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def think_tokenizer(tmp_path_factory):
+    """The tiny model's tokenizer with <think> and </think> added as SPECIAL tokens (as a reasoning model may have)."""
+    from transformers import AutoTokenizer
+
+    from seedui.weights import resolve_weights
+
+    tok = AutoTokenizer.from_pretrained(resolve_weights(CFG.lanes["reasoning"].model, CFG.cache_dir))
+    tok.add_special_tokens({"additional_special_tokens": ["<think>", "</think>"]})
+    folder = tmp_path_factory.mktemp("think-tokenizer")
+    tok.save_pretrained(folder)
+    return AutoTokenizer.from_pretrained(folder)
+
+
+def stream_decode(decoder, ids):
+    """Feed ids one at a time, as generate() streams them."""
+    return "".join(decoder.add([i]) for i in ids) + decoder.add([], final=True)
+
+
+def test_the_reasoning_decoder_keeps_special_think_tags_and_drops_end_of_text(think_tokenizer):
+    from seedui.engines.transformers_local import IncrementalDecoder
+    from seedui.streaming import ThinkSplitter
+
+    tok = think_tokenizer
+    think, end_think = tok.convert_tokens_to_ids(["<think>", "</think>"])
+    assert {think, end_think} <= set(tok.all_special_ids)
+    ids = [think, *tok.encode("plan: reverse it", add_special_tokens=False), end_think]
+    ids += tok.encode("def rev(s): return s[::-1]", add_special_tokens=False) + [tok.eos_token_id]
+    # What every lane did before: special tokens skipped, so the thinking reads as the answer.
+    assert stream_decode(IncrementalDecoder(tok), ids) == "plan: reverse itdef rev(s): return s[::-1]"
+
+    text = stream_decode(IncrementalDecoder(tok, keep_special=True, drop_ids=[tok.pad_token_id]), ids)
+    assert text == "<think>plan: reverse it</think>def rev(s): return s[::-1]"  # no eos text
+    splitter = ThinkSplitter(*CFG.lanes["reasoning"].think_tags)
+    reasoning, answer = splitter.feed(text)
+    more_reasoning, more_answer = splitter.flush()
+    assert (reasoning + more_reasoning, answer + more_answer) == ("plan: reverse it", "def rev(s): return s[::-1]")
+
+
+def test_lanes_decode_per_role_reasoning_keeps_think_others_drop_eos(engines, think_tokenizer, monkeypatch):
+    """Through the engines' stream: the model's ids are replayed by a stand-in generate (TEST DOUBLE of
+    model.generate only; the decoder, the engine and the tokenizer are real)."""
+    import seedui.engines.transformers_local as tl
+
+    tok = think_tokenizer
+    think, end_think = tok.convert_tokens_to_ids(["<think>", "</think>"])
+    out = [think, *tok.encode("hmm", add_special_tokens=False), end_think, *tok.encode("42", add_special_tokens=False)]
+    out.append(tok.eos_token_id)
+
+    def replay(model, *, streamer, **kwargs):
+        import torch
+
+        streamer.put(kwargs["input_ids"])
+        for i in out:
+            streamer.put(torch.tensor([i]))
+
+    monkeypatch.setattr(tl, "_model_generate", replay)
+    texts = {}
+    for name in ("reasoning", "instruct"):
+        eng = engines.engines[name]
+        monkeypatch.setattr(eng._loaded, "tokenizer", tok)
+        chunks = collect(eng, request(name, prompt="q", max_tokens=32, temperature=0))
+        texts[name] = text_of(chunks)
+    assert texts["reasoning"] == "<think>hmm</think>42"
+    assert texts["instruct"] == "hmm42"
+    assert tok.eos_token not in texts["reasoning"] + texts["instruct"]

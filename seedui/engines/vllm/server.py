@@ -197,6 +197,9 @@ class VllmServer:
             argv = server_argv(self.command, path, self.spec.served_name, self.port, self.spec.options)
             try:
                 await self._spawn(argv)
+            except EngineError as exc:
+                self._set("failed", str(exc))
+                return False
             except OSError as exc:
                 self._set("failed", f"cannot run {' '.join(self.command)!r}: {exc}; set vllm_command to a working one")
                 return False
@@ -206,8 +209,15 @@ class VllmServer:
             return ok
 
     async def _spawn(self, argv: list[str]) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as logf:
+        try:  # the log is ours, not vLLM's: a folder that cannot be made must not read as "cannot run vllm"
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            logf = self.log_path.open("ab")
+        except OSError as exc:
+            raise EngineError(
+                f"cannot write the vLLM log {self.log_path}: {exc.strerror or exc}; "
+                "make its folder writable or set cache_dir to a writable folder"
+            ) from None
+        with logf:
             logf.write(f"\n=== seedui: {' '.join(argv)}\n".encode())
             logf.flush()
             self.group = await ProcessGroup.spawn(argv, stdout=logf, env={**os.environ, **(self.env or {})})

@@ -184,6 +184,18 @@ def test_a_missing_command_is_a_clear_failure(tmp_path, loop):
     loop.run(es.close())
 
 
+def test_a_log_folder_that_cannot_be_made_says_so_not_cannot_run(tmp_path, loop):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")  # so cache/logs cannot be made
+    es = build_engines(one_lane(blocker))
+    loop.run(es.start())
+    status = es.engines["instruct"].status
+    assert status.state == "failed", status
+    assert "cannot write the vLLM log" in status.detail and str(blocker / "logs") in status.detail, status.detail
+    assert "cannot run" not in status.detail
+    loop.run(es.close())
+
+
 def test_a_crashed_server_is_restarted_and_its_children_do_not_linger(tmp_path, loop, monkeypatch):
     monkeypatch.setenv("FAKE_CHILD", "1")
     es = build_engines(one_lane(tmp_path))
