@@ -152,6 +152,10 @@ def _allowed(loc: Sequence[str]) -> list[str] | None:
     return _FIELDS_BY_PLACE.get(loc[0])
 
 
+def _without_status(lane: Any) -> Any:
+    return {k: v for k, v in lane.items() if k != "status"} if isinstance(lane, dict) else lane
+
+
 def validate_comparison(data: Any) -> dict[str, Any]:
     """Check `data` against the schema; return it normalised (defaults filled in).
 
@@ -170,6 +174,10 @@ def validate_comparison(data: Any) -> dict[str, Any]:
             check_settings_shape(data["settings"], MAX_PROMPT_BYTES, MAX_LANES)
         except UserError as exc:
             raise ShareTooLarge(f"cannot share: {exc}") from None
+    if isinstance(lanes, dict):
+        # What /compare streams per lane may carry `status` (a lane still loading says what it waits for): a
+        # passing note, not part of the result, so it is not kept.
+        data = {**data, "lanes": {k: _without_status(v) for k, v in lanes.items()}}
     try:
         return Comparison.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:
