@@ -102,11 +102,17 @@ def parse_query(params: Mapping[str, str], known_lanes: list[str]) -> DeepLink:
             continue
         else:
             unknown.append(name)
-    for name in unknown[:MAX_NAMED]:
-        note(f"ignored unknown parameter {_show(name)}; known: {', '.join(KNOWN_PARAMS)}")
-    if len(unknown) > MAX_NAMED:
-        note(f"ignored {len(unknown) - MAX_NAMED} more unknown parameters")
+    _note_some(note, unknown, lambda name: f"unknown parameter {_show(name)}; known: {', '.join(KNOWN_PARAMS)}",
+               "unknown parameters")  # fmt: skip
     return link
+
+
+def _note_some(note: Any, names: list[str], each: Any, rest: str) -> None:
+    """A notice for each of the first MAX_NAMED names, then one that counts the rest."""
+    for name in names[:MAX_NAMED]:
+        note(f"ignored {each(name)}")
+    if len(names) > MAX_NAMED:
+        note(f"ignored {len(names) - MAX_NAMED} more {rest}")
 
 
 def _parse_lanes(value: str, known_lanes: list[str], note: Any) -> list[str] | None:
@@ -115,10 +121,8 @@ def _parse_lanes(value: str, known_lanes: list[str], note: Any) -> list[str] | N
         note(f"ignored lanes={_show(value)}: name one or more of {', '.join(known_lanes)}")
         return None
     unknown = [name for name in asked if name not in known_lanes]
-    for name in unknown[:MAX_NAMED]:
-        note(f"ignored lane {_show(name)}: known lanes are {', '.join(known_lanes)}")
-    if len(unknown) > MAX_NAMED:
-        note(f"ignored {len(unknown) - MAX_NAMED} more unknown lanes")
+    _note_some(note, unknown, lambda name: f"lane {_show(name)}: known lanes are {', '.join(known_lanes)}",
+               "unknown lanes")  # fmt: skip
     chosen = [name for name in known_lanes if name in asked]
     if not chosen:
         note("no known lane was named, so the lane selection is left as it is")
