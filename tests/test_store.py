@@ -16,7 +16,7 @@ import pytest
 from seedui import store as store_module
 from seedui.errors import UserError
 from seedui.shares import ShareService, validate_comparison
-from seedui.store import SCHEMA_VERSION, ShareRow, Store, StoreError
+from seedui.store import SCHEMA_VERSION, BenchRunRow, ShareRow, Store, StoreError
 
 WRITER = Path(__file__).with_name("share_writer.py")
 
@@ -130,6 +130,23 @@ def test_a_new_migration_is_applied_to_an_old_file(tmp_path: Path, monkeypatch: 
         assert s.get_share("a" * 16) == _row()
         with s.reading() as conn:
             conn.execute("INSERT INTO votes VALUES ('a', 'base')")
+
+
+def test_bench_runs_round_trip_and_a_file_at_version_1_gets_their_table(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "b.sqlite3"
+    first = {1: store_module.MIGRATIONS[1]}
+    monkeypatch.setattr(store_module, "MIGRATIONS", first)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    with Store(path) as s:
+        s.insert_share(_row())
+    monkeypatch.undo()
+    row = BenchRunRow("r" * 16, 2.5, "h" * 64, "humaneval", '{"problems": 164}', b"\x1f\x8b gzip", 9)
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION and s.get_share("a" * 16) == _row()
+        s.insert_bench_run(row)
+        assert s.get_bench_run("r" * 16) == row and s.count_bench_runs() == 1
+        assert not s.delete_bench_run("r" * 16, "x" * 64)
+        assert s.delete_bench_run("r" * 16, "h" * 64) and s.get_bench_run("r" * 16) is None
 
 
 def test_many_threads_and_two_connections_write_safely(tmp_path: Path) -> None:
