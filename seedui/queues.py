@@ -13,8 +13,10 @@ from seedui.config import Limits
 
 GENERATION = "generation"  # every event that runs a model
 SHARES = "shares"  # share writes: create and delete
+BENCH = "bench"  # bench generations: one problem on one lane, many per run (limits.bench_concurrency)
 
 
 def group(name: str, limits: Limits) -> dict[str, Any]:
     """The event keywords that put an event in group `name`."""
-    return {"concurrency_id": name, "concurrency_limit": limits.concurrency}
+    limit = limits.bench_concurrency if name == BENCH else limits.concurrency
+    return {"concurrency_id": name, "concurrency_limit": limit}

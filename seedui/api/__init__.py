@@ -2,6 +2,8 @@
 
     /generate /compare /fim /complete /lanes   generation.py
     /share /load_share /delete_share            shares.py (when sharing is on)
+    /bench_suite /bench_generate                bench.py
+    /save_bench /load_bench /delete_bench       bench.py (when saving is on)
 
 Each endpoint is a thin wrapper over the service; `api_endpoint`
 (seedui/boundary.py) turns a `UserError` into the plain-text error its caller
@@ -12,14 +14,25 @@ gets. The page's own events are marked `api_visibility="undocumented"`, so
 
 from __future__ import annotations
 
+from seedui.api.bench import register_bench_api
 from seedui.api.generation import register_generation_api
 from seedui.api.shares import register_share_api
+from seedui.bench_runs import BenchRuns
+from seedui.bench_service import BenchService
 from seedui.service import LaneService
 from seedui.shares import ShareService
 
 
-def register_api(service: LaneService, shares: ShareService | None = None) -> None:
-    """Declare every endpoint; call inside the app's `gr.Blocks` context. `shares` None: no share endpoints."""
+def register_api(
+    service: LaneService,
+    shares: ShareService | None = None,
+    bench: BenchService | None = None,
+    runs: BenchRuns | None = None,
+) -> None:
+    """Declare every endpoint; call inside the app's `gr.Blocks` context. `shares` / `runs` None: none of
+    their endpoints (no database); `bench` None: no bench endpoints."""
     register_generation_api(service)
     if shares is not None:
         register_share_api(service, shares)
+    if bench is not None:
+        register_bench_api(bench, runs)

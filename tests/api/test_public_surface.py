@@ -25,6 +25,11 @@ DOCUMENTED = {
     "/share": ["comparison"],
     "/load_share": ["id"],
     "/delete_share": ["id", "delete_token"],
+    "/bench_suite": ["suite", "jsonl"],
+    "/bench_generate": ["problem", "lane", "settings"],
+    "/save_bench": ["run"],
+    "/load_bench": ["id"],
+    "/delete_bench": ["id", "delete_token"],
 }
 
 
