@@ -30,6 +30,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from seedui import sandbox
+from seedui.bench_runs import BenchRuns
+from seedui.bench_service import BenchService
 from seedui.config import AppConfig
 from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
@@ -55,6 +57,8 @@ class WebApp:
     blocks: gr.Blocks
     store: Store | None = None  # shared comparisons; None when the database could not be opened
     shares: ShareService | None = None
+    bench: BenchService | None = None
+    runs: BenchRuns | None = None  # saved bench runs; None without the database
     _serving: bool = field(default=False, init=False, repr=False)  # the lifespan has started
     _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _startup_error: Exception | None = field(default=None, init=False, repr=False)
@@ -177,11 +181,13 @@ def build_app(config: AppConfig) -> WebApp:
     engines = build_engines(config)
     service = LaneService(config, engines)
     store = open_store(config)
-    shares = None
+    shares = runs = None
     if store is not None:  # base_url None: each share's URL comes from the request that made it
         shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
-    blocks = build_blocks(service, shares)
-    return WebApp(config, engines, service, blocks, store=store, shares=shares)
+        runs = BenchRuns(store, rate_per_minute=config.limits.shares_per_minute)
+    bench = BenchService(service)
+    blocks = build_blocks(service, shares, bench, runs)
+    return WebApp(config, engines, service, blocks, store=store, shares=shares, bench=bench, runs=runs)
 
 
 def open_store(config: AppConfig) -> Store | None:

@@ -9,10 +9,13 @@ from typing import Any
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.bench_runs import BenchRuns
+from seedui.bench_service import BenchService
 from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
+from seedui.ui.bench_tab import build_bench_tab, config_html, wire_bench_link
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
@@ -52,20 +55,31 @@ def all_ready(service: LaneService) -> bool:
     return all(e.status.state != "starting" for e in service.engines.engines.values())
 
 
-def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
-    """The page; `shares` None turns sharing off (Export and deep links still work)."""
+def build_blocks(
+    service: LaneService,
+    shares: ShareService | None = None,
+    bench: BenchService | None = None,
+    runs: BenchRuns | None = None,
+) -> gr.Blocks:
+    """The page; `shares` / `runs` None turn sharing / saving runs off (Export and deep links still work);
+    `bench` None leaves the Bench tab out."""
     with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
-        register_api(service, shares)
+        register_api(service, shares, bench, runs)
         with gr.Row():
             banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
         sampling = build_sampling_panel(service.config)
+        files = ExportFiles()
         with gr.Tabs(elem_id="tabs") as tabs:
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
+            bench_tab = build_bench_tab(bench, sampling, runs, files) if bench is not None else None
+        if bench is not None and bench_tab is not None:
+            gr.HTML(config_html(bench), padding=False, elem_id="bench-config-holder")
+            wire_bench_link(bench_tab, runs, tabs, blocks)
         build_gallery(service.config, tabs, compare, chat, fim)
         page = PageInputs(
             tabs,
@@ -74,7 +88,6 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             sampling=sampling,
         )
         compare_tab = enclosing(compare.prompt, gr.Tab)
-        files = ExportFiles()
         build_share_controls(service, compare, compare_tab, files, shares)
         build_shared_tab(service, page, blocks, files, shares)
         wire_deeplinks(service, page, compare_tab, blocks)
