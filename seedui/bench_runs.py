@@ -103,10 +103,35 @@ class Run(_Model):
     lanes: dict[str, LaneRecord] = Field(min_length=1, max_length=MAX_LANES)
 
 
+# What bench.run resolves to beside the run itself: how it ended (a saved run has finished), and thinking.
+PASSING_FIELDS = ("stopped", "error")
+PASSING_RESULT_FIELDS = ("reasoning",)
+
+
+def _without_passing(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if k not in PASSING_FIELDS}
+    lanes = data.get("lanes")
+    if isinstance(lanes, dict):
+        data["lanes"] = {
+            name: {**lane, "results": {t: _drop(r, PASSING_RESULT_FIELDS) for t, r in lane["results"].items()}}
+            if isinstance(lane, dict) and isinstance(lane.get("results"), dict)
+            else lane
+            for name, lane in lanes.items()
+        }
+    return data
+
+
+def _drop(value: Any, fields: tuple[str, ...]) -> Any:
+    return {k: v for k, v in value.items() if k not in fields} if isinstance(value, dict) else value
+
+
 def validate_run(data: Any) -> dict[str, Any]:
-    """Check `data` against the schema and its problems; return it normalised (passed/total recounted)."""
+    """Check `data` against the schema and its problems; return it normalised (passed/total recounted).
+
+    How a run ended (`stopped`, `error`) and each answer's thinking are dropped: not kept."""
     if not isinstance(data, dict):
         raise BenchRunError(f"a bench run must be a JSON object (dict), got {type(data).__name__}")
+    data = _without_passing(data)
     try:
         run = Run.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:

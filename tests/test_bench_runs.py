@@ -87,6 +87,14 @@ def test_a_run_that_does_not_fit_the_schema_is_refused_with_the_reason(change, m
     assert message in str(info.value)
 
 
+def test_how_the_run_ended_and_the_thinking_are_not_kept():
+    data = run(stopped=False, error=None)
+    data["lanes"]["base"]["results"]["HumanEval/2"]["reasoning"] = "long thoughts"
+    kept = validate_run(data)
+    assert "stopped" not in kept and "error" not in kept
+    assert "reasoning" not in kept["lanes"]["base"]["results"]["HumanEval/2"]
+
+
 def test_a_visitors_suite_keeps_its_own_problems():
     data = run(suite="mine.jsonl")
     data["problems"][0]["prompt"] = "def f():\n"

@@ -37,7 +37,11 @@ INTRO = (
 )
 NO_RUN = "Run a suite first (or open a saved run): there is nothing to export yet."
 UNSAVED = "Saving runs is unavailable on this server (its database could not be opened); export still works."
-RUN_JS = "async (options) => [await window.seedui.bench.run(options)]"
+# A run that could not start (a bad suite file, say) rejects: its message goes to `finish` to be shown.
+RUN_JS = (
+    "async (options) => { try { return [await window.seedui.bench.run(options)]; }"
+    " catch (err) { return [{error: String((err && err.message) || err)}]; } }"
+)
 SHOW_JS = "(run) => { if (run && run.lanes) window.seedui.bench.show(run); }"
 STOP_JS = "() => { window.seedui.bench.stop(); }"
 
