@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import secrets
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -34,16 +32,16 @@ from seedui.evals.extract import samples_completion
 from seedui.evals.suites import SUITES, load_suite, problem_from_dict
 from seedui.limits import RateLimiter
 from seedui.shares import (
-    DELETE_TOKEN_BYTES,
-    ID_BYTES,
     LANE_NAME_RE,
-    MAX_DELETE_TOKEN_CHARS,
     MAX_LANE_TEXT_BYTES,
     MAX_LANES,
     MAX_PAYLOAD_BYTES,
+    NO_NAN,
     RATE_WINDOW_S,
     SHARE_ID_RE,
-    hash_token,
+    compact_json,
+    insert_with_new_id,
+    token_hash_if_right,
 )
 from seedui.store import BenchRunRow, Store
 
@@ -170,10 +168,7 @@ def encode_run(data: Any) -> tuple[dict[str, Any], bytes]:
                         f"lane {name!r}, {task_id[:80]}: the {part} is {size:,} bytes; "
                         f"the limit is {MAX_LANE_TEXT_BYTES:,} per answer"
                     )
-    try:
-        text = json.dumps(run, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    except ValueError:
-        raise BenchRunError("invalid bench run: it contains NaN or infinity, which JSON cannot hold") from None
+    text = compact_json(run, BenchRunError("invalid bench run: " + NO_NAN)).encode("utf-8")
     if len(text) > MAX_RUN_JSON_BYTES:
         raise BenchRunError(f"the run is too large to save: {len(text):,} bytes of JSON (limit {MAX_RUN_JSON_BYTES:,})")
     packed = gzip.compress(text, compresslevel=6, mtime=0)
@@ -230,25 +225,15 @@ class BenchRuns:
 
     def save(self, data: Any, client_id: str) -> dict[str, str]:
         """Store the run; {"id", "delete_token"} (the token only this once)."""
-        key = client_id or "anonymous"
-        stamp = self.limiter.acquire(key)
-        try:
+        with self.limiter.taken(client_id or "anonymous"):
             run, packed = encode_run(data)
-            token = secrets.token_urlsafe(DELETE_TOKEN_BYTES)
-            brief = json.dumps(summary(run), ensure_ascii=False, separators=(",", ":"))
-            for _attempt in range(3):
-                run_id = secrets.token_urlsafe(ID_BYTES)
-                row = BenchRunRow(run_id, time.time(), hash_token(token), run["suite"], brief, packed, len(packed))
-                try:
-                    self.store.insert_bench_run(row)
-                    break
-                except sqlite3.IntegrityError:  # an id collision: 2**-96 per pair, but cheap to handle
-                    continue
-            else:
-                raise BenchRunError("could not find a free id for the run; please try again")
-        except BaseException:
-            self.limiter.release(key, stamp)
-            raise
+            brief = compact_json(summary(run), BenchRunError("invalid bench run: " + NO_NAN))
+            run_id, token = insert_with_new_id(
+                lambda new_id, token_hash: self.store.insert_bench_run(
+                    BenchRunRow(new_id, time.time(), token_hash, run["suite"], brief, packed, len(packed))
+                ),
+                "bench run",
+            )
         return {"id": run_id, "delete_token": token}
 
     def load(self, run_id: Any) -> dict[str, Any]:
@@ -264,11 +249,10 @@ class BenchRuns:
         wrong = BenchRunError(
             f"wrong delete token for bench run {run_id!r}: only the token shown when it was saved can delete it"
         )
-        if not isinstance(token, str) or not token or len(token) > MAX_DELETE_TOKEN_CHARS:
+        token_hash = token_hash_if_right(token, row.delete_token_hash)
+        if token_hash is None:
             raise wrong
-        if not secrets.compare_digest(hash_token(token), row.delete_token_hash):
-            raise wrong
-        if not self.store.delete_bench_run(run_id, hash_token(token)):
+        if not self.store.delete_bench_run(run_id, token_hash):
             raise _not_found(run_id)
 
 

@@ -59,6 +59,16 @@ class RateLimiter:
 
     check = acquire
 
+    @contextmanager
+    def taken(self, key: str) -> Iterator[None]:
+        """A slot for `key` for the `with` block, given back if the block raises (the action did not happen)."""
+        stamp = self.acquire(key)
+        try:
+            yield
+        except BaseException:
+            self.release(key, stamp)
+            raise
+
     def release(self, key: str, stamp: float) -> None:
         """Give back a slot taken by `acquire` (the action did not happen)."""
         with self._lock:
