@@ -14,7 +14,7 @@
 //     -> Promise<{[lane]: {status: "pass"|"fail"|"error"|"timeout", detail, durationMs}}>
 //   seedui.warm(checks?)   start Python before the first run; keep `checks` pristine interpreters booted
 //     for checks (a bench run asks for them; 0 ends them)
-//   seedui.bench.run({suite, limit, lanes, settings, inFlight, timeoutMs}), .stop(), .show(run)
+//   seedui.bench.run({suite, limit, lanes, settings, inFlight, timeoutMs, checks}), .stop(), .show(run)
 //     a suite across the lanes, each answer checked here in a pristine interpreter (bench_run.mjs)
 
 import { checker, makeBench } from "./bench_run.mjs";
