@@ -85,10 +85,14 @@ def build_engines(config: AppConfig) -> EngineSet:
     supervisor = None
     for name, lane in config.lanes.items():
         if lane.engine == "transformers":
+            from seedui.engines import zerogpu
             from seedui.engines.transformers_local import ModelPool, TransformersEngine
 
-            pool = pool or ModelPool(config.cache_dir)
-            engines[name] = TransformersEngine(lane, pool)
+            if zerogpu.ON_ZEROGPU:  # placed before launch (app.py); the tokens come from ZeroGPU's workers
+                engines[name] = zerogpu.ZeroGPUEngine(lane, zerogpu.PLACED)
+            else:
+                pool = pool or ModelPool(config.cache_dir)
+                engines[name] = TransformersEngine(lane, pool)
         else:
             from seedui.engines.openai_http import OpenAIHttpEngine
 
