@@ -21,10 +21,9 @@ from seedui.controls import SLIDER_FIELDS, shown_values
 from seedui.deeplink import DeepLink
 from seedui.errors import UserError
 from seedui.sampling import SamplingSettings
-from seedui.service import lane_settings
+from seedui.service import NON_SAMPLING_KEYS, lane_settings
 
 COMPARE = "compare"
-NON_SAMPLING_KEYS = ("system_prompt",)
 
 
 @dataclass

@@ -37,6 +37,7 @@ from seedui.framing import FrameAncestorsMiddleware
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.store import Store
+from seedui.ui import page_script
 from seedui.ui.layout import build_blocks, page_css
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class WebApp:
                 cdn_url=self.config.pyodide_cdn,
                 timeout_s=self.config.run_timeout_s,
             )
-            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"])]
+            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"]), *page_script.routes()]
             self.engines.start_soon()
         except Exception as exc:  # raised here, uvicorn would not start and Gradio would blame the port
             log.exception("the app could not start")
@@ -106,7 +107,7 @@ class WebApp:
             "server_port": cfg.port,
             "share": cfg.share,
             "css": page_css(),
-            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
+            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn) + page_script.head_html(),
             "ssr_mode": False,
             "show_error": True,
             "app_kwargs": {
