@@ -34,6 +34,7 @@ from seedui.config import AppConfig
 from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
+from seedui.queues import limit_waiting_generations
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.store import Store
@@ -100,7 +101,8 @@ class WebApp:
         interactive shell; then call `close()`.
         """
         cfg = self.config
-        self.blocks.queue(max_size=cfg.limits.max_queue, default_concurrency_limit=cfg.limits.concurrency)
+        self.blocks.queue(default_concurrency_limit=cfg.limits.concurrency)
+        limit_waiting_generations(self.blocks, cfg.limits)  # at most limits.max_queue generations wait
         extra_app_kwargs = kwargs.pop("app_kwargs", None) or {}
         options: dict[str, Any] = {
             "server_name": cfg.host,

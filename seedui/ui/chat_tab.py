@@ -20,7 +20,7 @@ from seedui.errors import UserError
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import generation_event, queue_room, wire_lane_toggle, wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_lane_toggle, wire_stop
 
 History = dict[str, list[dict[str, str]]]
 
@@ -144,7 +144,7 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
     generating = generation_event(service.limits, list(tab.views.values()))
     check_room = queue_room(service.limits)
     # Enter in the message box sends it (seedui/ui/keys.py): a click on Send.
-    first = tab.send.click(check_room, queue=False, api_visibility="undocumented")
+    first = tab.send.click(check_room, **BEFORE_GENERATION)
     events = [first.success(send, inputs=inputs, outputs=outputs_all, **generating)]
     tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented")
 
@@ -153,9 +153,7 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
         check_room(request)
         return take_back(history)
 
-    retry = tab.retry.click(
-        take_back_to_retry, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented"
-    )
+    retry = tab.retry.click(take_back_to_retry, inputs=[tab.history], outputs=outputs_all, **BEFORE_GENERATION)
     events.append(retry.success(send, inputs=inputs, outputs=outputs_all, **generating))
     wire_stop(tab.stop, events, list(tab.views.values()))
 

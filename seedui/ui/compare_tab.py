@@ -14,11 +14,11 @@ from seedui.prompts import AS_TYPED, INSTRUCTION_COMMENTS
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, stopped_early
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import generation_event, queue_room, wire_lane_toggle, wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_lane_toggle, wire_stop
 
 # How an instruction reaches a Base lane (a setting the API takes too: `instruction_as`, seedui/prompts.py).
 INSTRUCTION_CHOICES = [("as typed", AS_TYPED)] + [
-    (f"as a {c.name} comment, then the code", lang) for lang, c in INSTRUCTION_COMMENTS.items()
+    (f"as a comment in {c.name}, then the code", lang) for lang, c in INSTRUCTION_COMMENTS.items()
 ]
 EARLY_STOP_HINT = (
     "{title} stopped after {tokens}. A base model continues text; it does not follow instructions, so an "
@@ -150,9 +150,7 @@ def _wire(service: LaneService, tab: CompareTab, sampling: SamplingPanel) -> Non
     outputs = [*tab.views.values(), tab.result]
     generating = generation_event(service.limits, list(tab.views.values()))
     # Ctrl/Cmd+Enter in the tab is a click on Run (seedui/ui/keys.py); Shift+Enter is a new line in the prompt.
-    cleared = tab.run.click(
-        clear, inputs=[tab.lanes], outputs=list(tab.views.values()), queue=False, api_visibility="undocumented"
-    )
+    cleared = tab.run.click(clear, inputs=[tab.lanes], outputs=list(tab.views.values()), **BEFORE_GENERATION)
     events = [cleared.success(run_compare, inputs=inputs, outputs=outputs, **generating)]
 
     wire_stop(tab.stop, events, list(tab.views.values()))
@@ -181,7 +179,7 @@ def _view(
     running = not final and not lane["stats"].get("finish_reason")
     engine = service.engines.engines[name].name
     way = ways.get(name, AS_TYPED)
-    label = "as typed" if way == AS_TYPED else f"the instruction as a {INSTRUCTION_COMMENTS[way].name} comment"
+    label = "as typed" if way == AS_TYPED else f"the instruction as a comment in {INSTRUCTION_COMMENTS[way].name}"
     hint = ""
     if not cfg.chats and final and not lane.get("error") and stopped_early(lane["stats"], lane.get("text") or ""):
         tokens = lane["stats"].get("completion_tokens")

@@ -15,7 +15,7 @@ from seedui.render import highlight_infill
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import generation_event, queue_room, wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_stop
 
 MARKER = "<FILL>"
 MODES = ("Fill the <FILL> hole", "Complete left to right")
@@ -115,6 +115,6 @@ def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str)
             raise
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
-    first = tab.run.click(queue_room(service.limits), queue=False, api_visibility="undocumented")
+    first = tab.run.click(queue_room(service.limits), **BEFORE_GENERATION)
     event = first.success(run, inputs=inputs, outputs=[tab.view], **generation_event(service.limits, [tab.view]))
     wire_stop(tab.stop, [event], [tab.view])

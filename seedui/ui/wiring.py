@@ -24,9 +24,15 @@ def generation_event(limits: Limits, views: list[gr.HTML]) -> dict[str, Any]:
     }
 
 
+# The keywords of the quick page event before a generation (`queue_room`, Compare's clearing of its lanes): it
+# may refuse what follows, so it is queued (Gradio 6 shows no toast for an unqueued event's error), but never
+# waits (no concurrency limit) and is no generation (seedui/queues.py limits those).
+BEFORE_GENERATION = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "undocumented"}
+
+
 def queue_room(limits: Limits) -> Callable[..., None]:
-    """A cheap, unqueued page event to run before a generation: refuses it when the queue is full, saying
-    which limit and when to try again (Gradio's own refusal says only that the app is busy)."""
+    """A quick page event (`BEFORE_GENERATION`) to run before a generation: refuses it when the queue is full,
+    saying which limit and when to try again (Gradio's own refusal says only that the app is busy)."""
 
     @page_handler
     def check(request: gr.Request) -> None:
