@@ -80,6 +80,7 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
             lanes={"compare": compare.lanes, "chat": chat.lanes},
             sampling=sampling,
+            instruction_as=compare.instruction_as,
         )
         compare_tab = enclosing(compare.prompt, gr.Tab)
         files = ExportFiles()
