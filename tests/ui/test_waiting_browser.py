@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -50,6 +50,15 @@ def generation_posts(server: Any) -> int:
     return sum(r["path"] in ("/v1/completions", "/v1/chat/completions") for r in server.posts)
 
 
+def occupy(pool: ThreadPoolExecutor, app: Any, server: Any) -> Future:
+    """A script's slow /compare, running (the stand-in server has its request) when this returns."""
+    server.httpd.plan = SLOW
+    before = generation_posts(server)
+    busy = pool.submit(api_call, app.blocks.local_url, "compare", '["hi", {}, ["instruct"]]')
+    wait_until(lambda: generation_posts(server) > before)
+    return busy
+
+
 def test_a_running_lanes_seconds_tick_between_updates(stand_page: Any) -> None:
     page = open_with_keys(stand_page)
     page.server.httpd.plan = {"hang_s": 2.5}  # the server thinks a while before its first token
@@ -78,12 +87,9 @@ def one_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[An
 
 def test_a_request_waiting_in_the_queue_shows_its_place(one_at_a_time: Any, page_on: Any) -> None:
     app, server = one_at_a_time
-    server.httpd.plan = SLOW
     page = page_on(app)
-    before = generation_posts(server)
     with ThreadPoolExecutor(1) as pool:
-        busy = pool.submit(api_call, app.blocks.local_url, "compare", '["hi", {}, ["instruct"]]')
-        wait_until(lambda: generation_posts(server) > before)  # it runs: the next request waits
+        busy = occupy(pool, app, server)  # it runs: the next request waits
         page.fill("#compare-prompt textarea", "hi")
         page.click("#compare-run")
         page.wait_for_function(
@@ -98,12 +104,9 @@ def test_a_request_waiting_in_the_queue_shows_its_place(one_at_a_time: Any, page
 
 def test_a_full_queue_says_which_limit_and_when_to_try_again(one_at_a_time: Any, page_on: Any) -> None:
     app, server = one_at_a_time
-    server.httpd.plan = SLOW
     page = page_on(app)
-    before = generation_posts(server)
     with ThreadPoolExecutor(2) as pool:
-        running = pool.submit(api_call, app.blocks.local_url, "compare", '["hi", {}, ["instruct"]]')
-        wait_until(lambda: generation_posts(server) > before)
+        running = occupy(pool, app, server)
         waiting = pool.submit(api_call, app.blocks.local_url, "compare", '["hi", {}, ["instruct"]]')
         wait_until(lambda: len(app.blocks._queue) == 1)
         page.fill("#compare-prompt textarea", "hi")
