@@ -50,12 +50,13 @@ def test_at_400_px_stop_floats_in_reach_while_a_run_goes_on(stand_page: Any, art
     page = stand_page
     page.set_viewport_size(PHONE)
     open_with_keys(page)
-    page.server.httpd.plan = {"words": ["word "] * 400, "delay_s": 0.03}  # 12 s of answer
+    page.server.httpd.plan = {"words": ["word "] * 2000, "delay_s": 0.03}  # a minute of answer: Stop ends it
     page.fill("#compare-prompt textarea", "Write on.")
     page.click("#compare-run")
     page.wait_for_function("() => document.querySelector('#lane-reasoning .seedui-answer')?.textContent.length > 40")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_timeout(300)
+    assert page.locator("#compare-lanes-row .seedui-running").count() == 3  # still running
     stop = box(page, "#compare-stop")
     assert 0 <= stop["y"] and stop["y"] + stop["height"] <= PHONE["height"], stop
     page.screenshot(path=str(artifacts / "compare-400px-running.png"))
