@@ -7,6 +7,9 @@ python app.py --config examples/configs/seed-coder-80gb.yaml
 
 from __future__ import annotations
 
+# First, before anything can touch CUDA: on a ZeroGPU Space this imports `spaces`, which patches torch at import.
+from seedui.engines import zerogpu  # isort: split
+
 import argparse
 import logging
 import signal
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"seedui: {exc}", file=sys.stderr)
         return 2
+    if zerogpu.ON_ZEROGPU:  # on the main thread and before launch, where ZeroGPU needs the models placed
+        zerogpu.PLACED.place(config)
     from seedui.webapp import build_app  # heavy imports after the config is known to be good
 
     app = build_app(config)

@@ -20,6 +20,8 @@ fi
 
 # Pyodide for in-browser Python, served by the app so the browser tests run offline (npm package `pyodide`).
 .venv/bin/python -m seedui.sandbox.fetch
+# axe-core for the accessibility tests (npm package `axe-core`, pinned; into tests/vendor/).
+.venv/bin/python -m tests.ui.axe
 
 markers=""
 if [ "${SEEDUI_SKIP_VLLM:-0}" = "1" ]; then

@@ -33,6 +33,7 @@ from seedui.errors import UserError
 from seedui.evals.extract import BASE_STOPS, program
 from seedui.evals.suites import SUITES, Problem, load_suite, parse_suite, problem_from_dict
 from seedui.limits import InFlight, RateLimiter, check_text
+from seedui.prompts import AS_TYPED
 from seedui.sampling import MAX_STOP_STRINGS
 from seedui.service import LaneService
 
@@ -52,12 +53,14 @@ def lane_prompt(problem: Problem, lane: LaneConfig) -> str:
 
 
 def bench_settings(settings: dict[str, Any], name: str, lane: LaneConfig) -> dict[str, Any]:
-    """The request's settings over `BENCH_DEFAULTS`; a Base lane also stops at the next top-level statement."""
+    """The request's settings over `BENCH_DEFAULTS`. A Base lane continues the prompt as it is (it is code, not
+    an instruction to put in a comment) and stops at the next top-level statement."""
     merged = {**BENCH_DEFAULTS, **settings}
     if not lane.chats:
         own = dict(merged.get(name) or {})
         asked = own.get("stop", merged.get("stop")) or []
         own["stop"] = list(dict.fromkeys([*asked, *BASE_STOPS]))[:MAX_STOP_STRINGS]
+        own["instruction_as"] = AS_TYPED
         merged[name] = own
     return merged
 

@@ -108,7 +108,7 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     concurrency: int = Field(4, ge=1, description="generation events run at once")
-    max_queue: int = Field(32, ge=1, description="waiting requests before 'queue full'")
+    max_queue: int = Field(32, ge=1, description="generations waiting before 'queue full' (page and API)")
     max_prompt_chars: int = Field(32_000, ge=1)
     max_prompt_tokens: int = Field(8_192, ge=1)
     max_total_tokens: int = Field(16_384, ge=1, description="max_tokens summed over a request's lanes")

@@ -36,9 +36,11 @@ from seedui.config import AppConfig
 from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
+from seedui.queues import limit_waiting_generations
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.store import Store
+from seedui.ui import page_script
 from seedui.ui.layout import build_blocks, page_css
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class WebApp:
                 cdn_url=self.config.pyodide_cdn,
                 timeout_s=self.config.run_timeout_s,
             )
-            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"])]
+            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"]), *page_script.routes()]
             self.engines.start_soon()
         except Exception as exc:  # raised here, uvicorn would not start and Gradio would blame the port
             log.exception("the app could not start")
@@ -103,14 +105,15 @@ class WebApp:
         interactive shell; then call `close()`.
         """
         cfg = self.config
-        self.blocks.queue(max_size=cfg.limits.max_queue, default_concurrency_limit=cfg.limits.concurrency)
+        self.blocks.queue(default_concurrency_limit=cfg.limits.concurrency)
+        limit_waiting_generations(self.blocks, cfg.limits)  # at most limits.max_queue generations wait
         extra_app_kwargs = kwargs.pop("app_kwargs", None) or {}
         options: dict[str, Any] = {
             "server_name": cfg.host,
             "server_port": cfg.port,
             "share": cfg.share,
             "css": page_css(),
-            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
+            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn) + page_script.head_html(),
             "ssr_mode": False,
             "show_error": True,
             "app_kwargs": {

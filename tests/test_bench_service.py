@@ -65,8 +65,9 @@ def test_answers_are_greedy_unless_asked_and_base_stops_at_the_next_statement():
     config = tiny_config(Path("/nonexistent"))
     assert bench_settings({}, "instruct", config.lanes["instruct"]) == {"temperature": 0.0}
     assert bench_settings({"temperature": 0.7}, "instruct", config.lanes["instruct"])["temperature"] == 0.7
-    base = bench_settings({"stop": ["END"], "max_tokens": 9}, "base", config.lanes["base"])
+    base = bench_settings({"stop": ["END"], "max_tokens": 9, "instruction_as": "rust"}, "base", config.lanes["base"])
     assert base["base"]["stop"] == ["END", *BASE_STOPS] and base["max_tokens"] == 9
+    assert base["base"]["instruction_as"] == "typed"  # the prompt is code to continue, never put in a comment
     eight = [f"s{i}" for i in range(8)]
     assert bench_settings({"base": {"stop": eight}}, "base", config.lanes["base"])["base"]["stop"] == eight
 

@@ -74,10 +74,13 @@ def stand_in() -> Iterator[FakeServer]:
     server.close()
 
 
-def remote_app(tmp_path: Any, server: FakeServer, gate: threading.Event | None = None) -> tuple[Any, dict]:
+def remote_app(
+    tmp_path: Any, server: FakeServer, gate: threading.Event | None = None, **config: Any
+) -> tuple[Any, dict]:
+    """The tiny profile's lanes on the stand-in `server` (plus `config` values, e.g. limits), engines wrapped."""
     from seedui.webapp import build_app
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(config)
     for lane in LANES:
         values |= {f"lanes.{lane}.engine": "openai_http", f"lanes.{lane}.base_url": server.base_url}
         values[f"lanes.{lane}.served_model_name"] = "m"

@@ -23,12 +23,14 @@ from seedui.ui.exports import ExportFiles
 from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
+from seedui.ui.keys import KeyMap
 from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
 from seedui.ui.share_controls import build_share_controls
 from seedui.ui.shared_tab import build_shared_tab
 
 STYLE_FILE = Path(__file__).with_name("style.css")
+PAGE_TITLE = "SeedUI — Seed-Coder playground"
 THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
 
 
@@ -37,18 +39,24 @@ def page_css() -> str:
 
 
 def banner_html(service: LaneService) -> str:
-    """Which profile runs and why, and each lane's engine state. Always visible."""
+    """Which profile runs and why, and each lane's engine state. Always visible: one line (the profile, how many
+    lanes are ready, what it is) that unfolds to the rest; the page script unfolds it on wide screens."""
     cfg = service.config
     tiny = cfg.profile == "tiny"
     label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
     what = escape(cfg.description)
     if tiny:
         what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
-    states = " · ".join(
-        f"{escape(lane.display_name)}: {escape(service.engines.engines[name].status.state)}"
-        for name, lane in cfg.lanes.items()
+    states = [service.engines.engines[name].status.state for name in cfg.lanes]
+    counts = " · ".join(f"{states.count(s)} {s}" for s in ("ready", "starting", "failed") if states.count(s))
+    each = " · ".join(
+        f"{escape(lane.display_name)}: {escape(state)}" for lane, state in zip(cfg.lanes.values(), states, strict=True)
     )
-    return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small></div>"
+    return (
+        f'<h1 class="seedui-visually-hidden">{escape(PAGE_TITLE)}</h1>'
+        f'<details class="seedui-banner"><summary>{label} · lanes: {counts} — {what}</summary>'
+        f"<small>{escape(cfg.profile_reason)} · {each}</small></details>"
+    )
 
 
 def all_ready(service: LaneService) -> bool:
@@ -63,7 +71,7 @@ def build_blocks(
 ) -> gr.Blocks:
     """The page; `shares` / `runs` None turn sharing / saving runs off (Export and deep links still work);
     `bench` None leaves the Bench tab out."""
-    with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
+    with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
         register_api(service, shares, bench, runs)
         with gr.Row():
@@ -86,12 +94,23 @@ def build_blocks(
             text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
             lanes={"compare": compare.lanes, "chat": chat.lanes},
             sampling=sampling,
+            instruction_as=compare.instruction_as,
         )
         compare_tab = enclosing(compare.prompt, gr.Tab)
         build_share_controls(service, compare, compare_tab, files, shares)
         build_shared_tab(service, page, blocks, files, shares)
         wire_deeplinks(service, page, compare_tab, blocks)
         _show_engine_state(service, blocks, banner, compare)
+        keys = KeyMap()
+        keys.box(compare.prompt)
+        keys.box(chat.message, send=chat.send)
+        pairs = [(compare.run, compare.stop), (chat.send, chat.stop), *([(fim.run, fim.stop)] if fim else [])]
+        if bench_tab is not None:
+            pairs.append((bench_tab.start, bench_tab.stop))
+        for run, stop in pairs:
+            keys.runs(run)
+            keys.stops(stop)
+        blocks.load(fn=None, js=keys.configure_js(), queue=False)
     return blocks
 
 

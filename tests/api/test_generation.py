@@ -8,7 +8,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 pytestmark = pytest.mark.e2e
-LANE_KEYS = {"text", "reasoning", "stats", "error", "status"}  # status: what a lane still loading waits for
+LANE_KEYS = {"text", "reasoning", "stats", "error", "status", "prompt"}  # status: what a lane still loading waits for
 
 
 def stream(client, *args, api_name):

@@ -166,7 +166,7 @@ function skeleton(state, view) {
 
 function drawLanes(table, state) {
   const head = el("tr");
-  for (const title of ["Lane", "pass@1 (95% interval)", "", "Passed", "tokens/s", "Generation", "Checking"]) head.append(el("th", "", title));
+  for (const title of ["Lane", "pass@1 (95% interval)", "Chart", "Passed", "tokens/s", "Generation", "Checking"]) head.append(el("th", "", title));
   const rows = [head];
   for (const [name, lane] of Object.entries(state.lanes)) {
     const s = score(lane.results, state.z);
