@@ -50,7 +50,9 @@ STOP_JS = "() => { window.seedui.bench.stop(); }"
 class BenchTab:
     tab: gr.Tab
     suite: gr.Radio
-    upload: gr.File
+    upload: gr.UploadButton
+    uploaded: gr.State  # the uploaded suite file's path
+    upload_name: gr.HTML
     lanes: gr.CheckboxGroup
     limit: gr.Number
     in_flight: gr.Number
@@ -106,10 +108,14 @@ def build_bench_tab(
                 [(label, name) for name, label in SUITES.items()] + [("Your JSONL file", UPLOAD)],
                 value="humaneval-quick", label="Suite", elem_id="bench-suite", scale=2,
             )  # fmt: skip
-            upload = gr.File(
-                label="Suite file: JSONL, HumanEval's format or {prompt, tests} per line",
-                file_types=[".jsonl", ".json", ".txt"], type="filepath", elem_id="bench-upload", scale=2,
-            )  # fmt: skip
+            with gr.Column(scale=2):
+                # An upload button, not gr.File: its drop zone's accessible name is not its visible text.
+                upload = gr.UploadButton(
+                    "Upload a suite file (JSONL: HumanEval's format, or {prompt, tests} per line)",
+                    file_types=[".jsonl", ".json", ".txt"], type="filepath", elem_id="bench-upload", size="sm",
+                )  # fmt: skip
+                upload_name = gr.HTML("", elem_id="bench-upload-name", padding=False)
+                uploaded = gr.State(None)
         with gr.Row(equal_height=False):
             lanes = gr.CheckboxGroup(
                 [(config.lanes[n].display_name, n) for n in names], value=names, label="Lanes",
@@ -139,8 +145,8 @@ def build_bench_tab(
         run = gr.State({})
         opened = gr.JSON(visible=False)
     ui = BenchTab(
-        tab, suite, upload, lanes, limit, in_flight, time_limit, start, stop, saved, export_lane, export,
-        export_file, options, run, opened,
+        tab, suite, upload, uploaded, upload_name, lanes, limit, in_flight, time_limit, start, stop, saved,
+        export_lane, export, export_file, options, run, opened,
     )  # fmt: skip
     _wire(ui, bench, sampling, runs, files)
     return ui
@@ -155,7 +161,7 @@ def _wire(
             raise UserError("choose at least one lane")
         suite: Any = data[ui.suite]
         if suite == UPLOAD:
-            suite = read_upload(data[ui.upload])
+            suite = read_upload(data[ui.uploaded])
         options = {
             "suite": suite,
             "lanes": data[ui.lanes],
@@ -181,11 +187,21 @@ def _wire(
         url = share_url(request, made["id"], BENCH_PARAM)
         return {ui.run: result, ui.saved: saved_html(url, made["delete_token"])}
 
-    inputs = {ui.suite, ui.upload, ui.lanes, ui.limit, ui.in_flight, ui.time_limit, *sampling.inputs()}
+    inputs = {ui.suite, ui.uploaded, ui.lanes, ui.limit, ui.in_flight, ui.time_limit, *sampling.inputs()}
     page = {"api_visibility": "undocumented", "show_progress": "hidden"}
     started = ui.start.click(prepare, inputs=inputs, outputs=[ui.options, ui.saved], queue=False, **page)
     started.success(finish, inputs=[ui.options], outputs=[ui.run, ui.saved], js=RUN_JS, **page)
     ui.stop.click(fn=None, js=STOP_JS, queue=False)
+
+    @page_handler
+    def keep_upload(path: str | None) -> dict[Any, Any]:
+        if not path:
+            return {ui.uploaded: None, ui.upload_name: ""}
+        name = Path(path).name
+        return {ui.uploaded: path, ui.upload_name: notice_html(f"Suite file: {name}", "info"), ui.suite: UPLOAD}
+
+    outputs = [ui.uploaded, ui.upload_name, ui.suite]
+    ui.upload.upload(keep_upload, inputs=[ui.upload], outputs=outputs, queue=False, **page)
 
     @page_handler
     def export(run: Any, lane: str) -> str:

@@ -107,9 +107,11 @@ def test_a_bad_suite_file_says_which_line_and_field_and_nothing_runs(page, doubl
     suite = tmp_path / "mine.jsonl"
     suite.write_text(text, encoding="utf-8")
     open_bench(page, double_app.blocks.local_url)
-    page.click("#bench-suite label:has-text('Your JSONL file')")
-    page.set_input_files("#bench-upload input[type=file]", str(suite))
-    page.wait_for_function("document.querySelector('#bench-upload').innerText.includes('.jsonl')")
+    with page.expect_file_chooser() as chooser:
+        page.click("#bench-upload")
+    chooser.value.set_files(str(suite))
+    page.wait_for_selector("#bench-upload-name :text('mine.jsonl')")
+    assert page.is_checked("#bench-suite input[value=upload]")
     page.click("#bench-start")
     page.wait_for_selector(f'#bench-saved :text("{message}")')
     assert page.inner_text("#seedui-bench-view").count(message) == 1
