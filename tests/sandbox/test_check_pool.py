@@ -8,33 +8,17 @@ import random
 
 import pytest
 
-from bench.bench_speed import ATTACK_TEST, ATTACKS, HONEST, humaneval_jobs
+from bench.bench_speed import ATTACK_TEST, ATTACKS, CHECK_ALL, HONEST, humaneval_jobs
 from seedui.evals.extract import base_program
 from seedui.evals.suites import load_suite
 
 pytestmark = pytest.mark.browser
 
-CHECK_ALL = """async ([jobs, atOnce]) => {
-    await window.seedui.warm(atOnce + 1);
-    const out = new Array(jobs.length);
-    let next = 0;
-    await Promise.all(Array.from({length: atOnce}, async () => {
-        while (next < jobs.length) {
-            const i = next++;
-            const [code, tests] = jobs[i];
-            const r = await window.seedui.run({language: 'python', code, tests, mode: 'check', pristine: true});
-            out[i] = r.timedOut ? 'timeout' : r.check ? r.check.status : 'sandbox error: ' + r.error;
-        }
-    }));
-    window.seedui.warm(0);
-    return out;
-}"""
-
 
 def test_answers_that_patch_builtins_modules_files_or_javascript_change_no_other_verdict(page):
     jobs = [list(HONEST) for _ in range(2 * len(ATTACKS))] + [[attack, ATTACK_TEST] for attack in ATTACKS]
     random.Random(3).shuffle(jobs)
-    got = page.evaluate(CHECK_ALL, [jobs, 3])
+    got = page.evaluate(CHECK_ALL, [jobs, 3, True])["verdicts"]
     honest = [v for job, v in zip(jobs, got, strict=True) if job[0] == HONEST[0]]
     attacks = [v for job, v in zip(jobs, got, strict=True) if job[0] != HONEST[0]]
     assert honest == ["pass"] * len(honest)
@@ -45,5 +29,5 @@ def test_checks_in_bulk_reach_the_right_verdicts(page):
     jobs = humaneval_jobs(12)
     problem = load_suite("humaneval")[3]
     jobs[3] = [base_program(problem, "    return None\n"), problem.check_code]
-    got = page.evaluate(CHECK_ALL, [jobs, 2])
+    got = page.evaluate(CHECK_ALL, [jobs, 2, True])["verdicts"]
     assert got[:3] + got[4:] == ["pass"] * 11 and got[3] in ("fail", "error")
