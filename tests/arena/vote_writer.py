@@ -10,12 +10,8 @@ every printed vote is in the database, with its battle, exactly.
 
 from __future__ import annotations
 
-import itertools
-import os
 import secrets
 import sys
-import threading
-import traceback
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,6 +22,7 @@ from seedui.arena.battles import Arena  # noqa: E402
 from seedui.config import load_config  # noqa: E402
 from seedui.service import LaneService  # noqa: E402
 from seedui.store import Store  # noqa: E402
+from tests.share_writer import write_until_killed  # noqa: E402
 
 CHOICES = ("a", "b", "tie", "both_bad")
 
@@ -58,31 +55,15 @@ def main() -> None:
     store = Store(db_path)
     service = LaneService(load_config(profile="tiny", environ={}), SimpleNamespace(engines={}))  # no model runs here
     arena = Arena(service, store, votes_per_minute=10**9)
-    counter = itertools.count(start)
-    lock = threading.Lock()
 
-    def work() -> None:
-        try:
-            while True:
-                with lock:
-                    n = next(counter)
-                battle = make_battle(n, secrets.token_urlsafe(12))
-                records.insert_battle(store, battle, size=1)
-                records.finish_battle(store, battle.id, state="done", finished_at=2000.0 + n, answers=answers_for(n))
-                arena.vote(battle.id, choice_for(n), client="writer")
-                with lock:
-                    sys.stdout.write(f"{n} {battle.id}\n")
-                    sys.stdout.flush()
-        except BaseException:
-            traceback.print_exc()
-            sys.stderr.flush()
-            os._exit(1)  # a failed writer must not look like a killed one
+    def write(n: int) -> str:
+        battle = make_battle(n, secrets.token_urlsafe(12))
+        records.insert_battle(store, battle, size=1)
+        records.finish_battle(store, battle.id, state="done", finished_at=2000.0 + n, answers=answers_for(n))
+        arena.vote(battle.id, choice_for(n), client="writer")
+        return battle.id
 
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    write_until_killed(start, threads, write)
 
 
 if __name__ == "__main__":
