@@ -325,3 +325,16 @@ def test_the_board_refits_only_when_votes_arrive(store):
     assert board.fits == fits + 2
     assert {row["model"] for row in table["models"]} == {"Display-lane_x", "Display-lane_y"}
     assert sum(row["votes"] for row in table["models"]) == 6 and table["decided_votes"] == 3
+
+
+def test_the_export_reads_every_vote_in_pages_oldest_first(store):
+    arena = make_arena(store, {"lane_x": answer(), "lane_y": answer()})
+    ids = []
+    for choice in ("a", "b", "tie", "both_bad", "a"):
+        ids.append(battle(arena)[-1]["battle_id"])
+        arena.vote(ids[-1], choice)
+    battle(arena)  # not voted on: not exported
+    rows = list(records.voted_battles(store, page=2))
+    assert [r["battle_id"] for r in rows] == ids
+    assert [r["choice"] for r in rows] == ["a", "b", "tie", "both_bad", "a"]
+    assert rows == list(records.voted_battles(store))
