@@ -50,11 +50,12 @@ class AppProcess:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = tmp_path / f"app-{self.port}.log"
         cmd = [sys.executable, "app.py", "--profile", "tiny", "--port", str(self.port), "--db", str(db)]
+        # Not the test run's SEEDUI_* variables (e.g. SEEDUI_SKIP_VLLM): the app would read them as settings.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDUI_")} | {"PYTHONUNBUFFERED": "1"}
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
