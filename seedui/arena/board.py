@@ -40,15 +40,19 @@ class Board:
             return board
 
     def as_dict(self, style_control: bool = False) -> dict[str, Any]:
-        """The leaderboard as JSON: the table, counts, win rates, position bias, style coefficients."""
-        board = self.get(style_control)
-        return {
-            "models": board.rows(),
-            "total_votes": board.total_votes,
-            "left_share": board.left_share,
-            "decided_votes": board.decided_votes,
-            "win_rates": board.win_rates,
-            "style_control": board.style_control,
-            "style": {name: board.style[name] for name in STYLE_FEATURES if name in board.style},
-            "bootstrap_rounds": board.rounds,
-        }
+        """The current leaderboard as JSON (`to_dict`)."""
+        return to_dict(self.get(style_control))
+
+
+def to_dict(board: Leaderboard) -> dict[str, Any]:
+    """A leaderboard as JSON: the table, counts, win rates, position bias, style coefficients."""
+    return {
+        "models": board.rows(),
+        "total_votes": board.total_votes,
+        "left_share": board.left_share,
+        "decided_votes": board.decided_votes,
+        "win_rates": board.win_rates,
+        "style_control": board.style_control,
+        "style": {name: board.style[name] for name in STYLE_FEATURES if name in board.style},
+        "bootstrap_rounds": board.rounds,
+    }

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import re
 
+from seedui.arena.board import to_dict
 from seedui.arena.ratings import Vote, leaderboard
 from seedui.ui.lane_view import lane_template
 from seedui.ui.leaderboard_view import board_html, rating_plot
 
 
 def as_dict(votes: list[Vote], style_control: bool = False) -> dict:
-    board = leaderboard(votes, style_control=style_control, rounds=50)
-    return {
-        "models": board.rows(),
-        "total_votes": board.total_votes,
-        "left_share": board.left_share,
-        "decided_votes": board.decided_votes,
-        "win_rates": board.win_rates,
-        "style_control": board.style_control,
-        "style": board.style,
-        "bootstrap_rounds": board.rounds,
-    }
+    return to_dict(leaderboard(votes, style_control=style_control, rounds=50))
 
 
 EVIL = '<img src=x onerror="alert(1)">'
