@@ -9,10 +9,12 @@ from typing import Any
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.arena.battles import Arena
 from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
+from seedui.ui.battle_tab import build_battle_tab
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
@@ -21,6 +23,7 @@ from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
 from seedui.ui.keys import KeyMap
+from seedui.ui.leaderboard_tab import build_leaderboard_tab
 from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
 from seedui.ui.share_controls import build_share_controls
@@ -60,11 +63,11 @@ def all_ready(service: LaneService) -> bool:
     return all(e.status.state != "starting" for e in service.engines.engines.values())
 
 
-def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
-    """The page; `shares` None turns sharing off (Export and deep links still work)."""
+def build_blocks(service: LaneService, shares: ShareService | None = None, arena: Arena | None = None) -> gr.Blocks:
+    """The page; `shares` None turns sharing off (Export and deep links still work), `arena` None the arena."""
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
-        register_api(service, shares)
+        register_api(service, shares, arena)
         with gr.Row():
             banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
@@ -74,6 +77,9 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
+            if arena is not None:
+                battle = build_battle_tab(arena, sampling)
+                build_leaderboard_tab(arena, after=battle.voted)
         build_gallery(service.config, tabs, compare, chat, fim)
         page = PageInputs(
             tabs,
