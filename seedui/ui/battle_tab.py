@@ -9,9 +9,9 @@ from the database by the vote.
 
 from __future__ import annotations
 
+import json
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -20,16 +20,19 @@ from seedui.arena.battles import CHOICES, SIDES, TITLES, Arena
 from seedui.boundary import page_handler
 from seedui.errors import UserError
 from seedui.notices import notice_html
-from seedui.queues import GENERATION, group
 from seedui.ui.lane_view import MessageView, lane_template, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_stop
 
 SIDE_MARKER = "data-seedui-battle-side"
 BATTLE_TEMPLATE = lane_template(SIDE_MARKER)
-CHECK_JS = "\n".join(
-    line for line in (Path(__file__).with_name("battle_check.js").read_text().splitlines()) if not line.startswith("//")
-)
+# "Check both answers": the sandbox's lane check (sandbox/static/page/checks.mjs) on the two sides, shown in
+# the tab's own table as Model A / Model B; [checks, battle id] go to the handler that keeps them for the vote.
+CHECK_JS = f"""async (tests, battleId) => {{
+  const where = {{attribute: "{SIDE_MARKER}", target: "battle-check-results", titles: {json.dumps(TITLES)}}};
+  if (!window.seedui) return [{{tests: String(tests || "")}}, battleId];
+  return [{{tests: String(tests || ""), ...(await window.seedui.checkLanes(tests, undefined, where))}}, battleId];
+}}"""
 CLEAR_CHECKS_JS = "() => { document.getElementById('battle-check-results')?.replaceChildren(); return []; }"
 INTRO = (
     "Two models drawn at random answer your prompt as **Model A** and **Model B**. Run their code (the Run "
@@ -125,8 +128,11 @@ def _wire(arena: Arena, tab: BattleTab, sampling: SamplingPanel) -> None:
             tab.checks: None,
         }
 
+    check_room = queue_room(service.limits)
+
     @page_handler
-    def clear_battle() -> dict[Any, Any]:
+    def clear_battle(request: gr.Request) -> dict[Any, Any]:
+        check_room(request)  # a full queue is refused here, before the sides are cleared
         return reset(running=True)
 
     @page_handler
@@ -154,21 +160,12 @@ def _wire(arena: Arena, tab: BattleTab, sampling: SamplingPanel) -> None:
     def keep_checks(results: Any, battle_id: str) -> dict[Any, Any]:
         return {tab.checks: results if battle_id and isinstance(results, dict) else None}
 
-    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
+    generating = generation_event(service.limits, views)
     inputs = {tab.prompt, sampling.card_defaults, *sampling.shared.components()}
-    events = []
-    for trigger in (tab.start.click, tab.prompt.submit):
-        ev = trigger(
-            clear_battle, outputs=reset_outputs, js=CLEAR_CHECKS_JS, queue=False, api_visibility="undocumented"
-        )
-        events.append(
-            ev.then(
-                run_battle,
-                inputs=inputs,
-                outputs=[*views, tab.battle_id, tab.note, *tab.votes.values(), tab.new],
-                **generating,
-            )
-        )
+    # Ctrl/Cmd+Enter in the tab is a click on Start (seedui/ui/keys.py); Shift+Enter is a new line in the prompt.
+    cleared = tab.start.click(clear_battle, outputs=reset_outputs, js=CLEAR_CHECKS_JS, **BEFORE_GENERATION)
+    outputs = [*views, tab.battle_id, tab.note, *tab.votes.values(), tab.new]
+    events = [cleared.success(run_battle, inputs=inputs, outputs=outputs, **generating)]
     wire_stop(tab.stop, events, views)
     tab.new.click(new_battle, outputs=reset_outputs, js=CLEAR_CHECKS_JS, queue=False, api_visibility="undocumented")
     tab.check_run.click(

@@ -77,6 +77,7 @@ def build_blocks(service: LaneService, shares: ShareService | None = None, arena
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
+            battle = None
             if arena is not None:
                 battle = build_battle_tab(arena, sampling)
                 build_leaderboard_tab(arena, after=battle.voted)
@@ -97,7 +98,12 @@ def build_blocks(service: LaneService, shares: ShareService | None = None, arena
         keys = KeyMap()
         keys.box(compare.prompt)
         keys.box(chat.message, send=chat.send)
-        for run, stop in [(compare.run, compare.stop), (chat.send, chat.stop), *([(fim.run, fim.stop)] if fim else [])]:
+        if battle is not None:
+            keys.box(battle.prompt)
+        runs = [(compare.run, compare.stop), (chat.send, chat.stop)]
+        runs += [(fim.run, fim.stop)] if fim else []
+        runs += [(battle.start, battle.stop)] if battle else []
+        for run, stop in runs:
             keys.runs(run)
             keys.stops(stop)
         blocks.load(fn=None, js=keys.configure_js(), queue=False)

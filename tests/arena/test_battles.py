@@ -12,7 +12,6 @@ import random
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from seedui.arena import records
 from seedui.arena.battles import Arena, BattleError, BattleNotFound, VoteRefused
 from seedui.config import LaneConfig, load_config
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
+from seedui.engines.engine_set import EngineSet
 from seedui.errors import EngineError, UserError
 from seedui.limits import RateLimited
 from seedui.service import LaneService
@@ -77,7 +77,7 @@ def make_arena(store: Store, scripts: dict[str, list[Chunk | Exception]], seed: 
     lanes = {name: lane(name, "base" if name == "base" else "instruct") for name in scripts}
     config = TINY.model_copy(update={"lanes": lanes})
     engines = {name: NamedEngine(f"engine-{name}", script) for name, script in scripts.items()}
-    service = LaneService(config, SimpleNamespace(engines=engines))  # type: ignore[arg-type]
+    service = LaneService(config, EngineSet(engines))
     return Arena(service, store, votes_per_minute=kw.pop("votes_per_minute", 1000), rng=random.Random(seed), **kw)
 
 

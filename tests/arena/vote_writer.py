@@ -13,13 +13,13 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from seedui.arena import records  # noqa: E402
 from seedui.arena.battles import Arena  # noqa: E402
 from seedui.config import load_config  # noqa: E402
+from seedui.engines.engine_set import EngineSet  # noqa: E402
 from seedui.service import LaneService  # noqa: E402
 from seedui.store import Store  # noqa: E402
 from tests.share_writer import write_until_killed  # noqa: E402
@@ -53,7 +53,7 @@ def choice_for(n: int) -> str:
 def main() -> None:
     db_path, start, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     store = Store(db_path)
-    service = LaneService(load_config(profile="tiny", environ={}), SimpleNamespace(engines={}))  # no model runs here
+    service = LaneService(load_config(profile="tiny", environ={}), EngineSet({}))  # no model runs here
     arena = Arena(service, store, votes_per_minute=10**9)
 
     def write(n: int) -> str:
