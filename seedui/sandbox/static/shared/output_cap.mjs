@@ -28,25 +28,34 @@ function boundary(text, at) {
   return at > 0 && at < text.length && isHigh(text.charCodeAt(at - 1)) && isLow(text.charCodeAt(at)) ? at - 1 : at;
 }
 
-/** @returns {Cut} what ``text`` is: characters, UTF-8 bytes, line breaks */
-export function measure(text) {
+/** Adds what ``text`` from ``from`` to ``to`` is to ``cut``: characters, UTF-8 bytes, line breaks. */
+function count(cut, text, from, to) {
   let bytes = 0;
   let lines = 0;
-  for (let i = 0; i < text.length; i += 1) {
+  for (let i = from; i < to; i += 1) {
     const code = text.charCodeAt(i);
     if (code < 0x80) {
       bytes += 1;
       if (code === 10) lines += 1;
     } else if (code < 0x800) {
       bytes += 2;
-    } else if (isHigh(code) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
+    } else if (isHigh(code) && i + 1 < to && isLow(text.charCodeAt(i + 1))) {
       bytes += 4;
       i += 1;
     } else {
       bytes += 3; // a lone surrogate is written as U+FFFD
     }
   }
-  return { chars: text.length, bytes, lines };
+  cut.chars += to - from;
+  cut.bytes += bytes;
+  cut.lines += lines;
+}
+
+/** @returns {Cut} what ``text`` is: characters, UTF-8 bytes, line breaks */
+export function measure(text) {
+  const cut = { chars: 0, bytes: 0, lines: 0 };
+  count(cut, text, 0, text.length);
+  return cut;
 }
 
 const plural = (n, word) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
@@ -71,7 +80,11 @@ export function clip(text, maxChars) {
   return `${text.slice(0, start)}\n${describeCut(measure(text.slice(start, end)))}\n${text.slice(end)}`;
 }
 
-/** One run's output through the caps: what passes now, what is held as the tail, and what was cut. */
+/**
+ * One run's output through the caps: what passes now, what is held as the tail, and what was cut.
+ * (Called for every write of a flood: the held tail is two arrays of strings, and nothing is allocated per
+ * write beyond the piece itself.)
+ */
 export class OutputCap {
   /** @param {OutputLimits} limits */
   constructor(limits) {
@@ -79,7 +92,8 @@ export class OutputCap {
     const { head, tail } = halves(limits.maxChars);
     this.headLeft = head;
     this.tailChars = tail;
-    this.held = []; // [kind, text] pieces of the tail, from this.start on; at most tailChars in all
+    this.kinds = []; // the tail's pieces, from this.start on: at most tailChars in all
+    this.texts = [];
     this.start = 0;
     this.heldChars = 0;
     this.cut = { chars: 0, bytes: 0, lines: 0 };
@@ -97,78 +111,78 @@ export class OutputCap {
     const kept = [];
     const notices = [];
     for (const [kind, text] of chunks) {
-      if (kind === "image") {
-        if (this.images < this.limits.maxImages && this.imageChars + text.length <= this.limits.maxImageChars) {
-          this.images += 1;
-          this.imageChars += text.length;
-          kept.push([kind, text]);
-        } else if (!this.imagesCut) {
-          this.imagesCut = true;
-          notices.push(imagesDroppedNotice(this.limits));
-        }
-        continue;
+      if (kind !== "image") {
+        const head = this.text(kind, text);
+        if (head) kept.push([kind, head]);
+      } else if (this.images < this.limits.maxImages && this.imageChars + text.length <= this.limits.maxImageChars) {
+        this.images += 1;
+        this.imageChars += text.length;
+        kept.push([kind, text]);
+      } else if (!this.imagesCut) {
+        this.imagesCut = true;
+        notices.push(imagesDroppedNotice(this.limits));
       }
-      let rest = text;
-      if (this.headLeft > 0) {
-        const n = boundary(text, Math.min(this.headLeft, text.length));
-        if (n > 0) kept.push([kind, text.slice(0, n)]);
-        this.headLeft -= n;
-        rest = text.slice(n);
-      }
-      if (rest) this.hold(kind, rest);
     }
     return { chunks: kept, notices };
   }
 
+  /** One piece of stdout or stderr: returns the part that passes now (the head's), "" if none. */
+  text(kind, text) {
+    if (this.headLeft === 0) {
+      this.hold(kind, text);
+      return "";
+    }
+    const n = boundary(text, Math.min(this.headLeft, text.length));
+    this.headLeft -= n;
+    if (n < text.length) this.hold(kind, text.slice(n));
+    return n === text.length ? text : text.slice(0, n);
+  }
+
   hold(kind, text) {
     this.headLeft = 0; // once anything is held, everything after it is too: the order stays
-    this.held.push([kind, text]);
+    this.kinds.push(kind);
+    this.texts.push(text);
     this.heldChars += text.length;
     this.changed = true;
     while (this.heldChars > this.tailChars) {
-      const piece = this.held[this.start];
+      const first = this.texts[this.start];
       const over = this.heldChars - this.tailChars;
-      const drop = over >= piece[1].length ? piece[1].length : over + (boundary(piece[1], over) === over ? 0 : 1);
-      this.count(piece[1].slice(0, drop));
-      if (drop === piece[1].length) this.start += 1;
-      else piece[1] = piece[1].slice(drop);
-      this.heldChars -= drop;
+      if (over >= first.length) {
+        count(this.cut, first, 0, first.length);
+        this.heldChars -= first.length;
+        this.start += 1;
+      } else {
+        const drop = boundary(first, over) === over ? over : over + 1; // never half a surrogate pair
+        count(this.cut, first, 0, drop);
+        this.heldChars -= drop;
+        this.texts[this.start] = first.slice(drop);
+      }
     }
-    if (this.start > 1024 && this.start * 2 > this.held.length) {
-      this.held = this.held.slice(this.start);
+    if (this.start > 1024 && this.start * 2 > this.texts.length) {
+      this.kinds = this.kinds.slice(this.start);
+      this.texts = this.texts.slice(this.start);
       this.start = 0;
     }
-  }
-
-  count(text) {
-    const m = measure(text);
-    this.cut.chars += m.chars;
-    this.cut.bytes += m.bytes;
-    this.cut.lines += m.lines;
   }
 
   /** @returns {Tail} the held tail (its pieces of one kind joined), to send on; the tail is then unchanged */
   takeTail() {
     this.changed = false;
     const chunks = [];
-    let kind = null;
-    let parts = [];
-    for (let i = this.start; i < this.held.length; i += 1) {
-      const [k, text] = this.held[i];
-      if (k !== kind && parts.length) {
-        chunks.push([kind, parts.join("")]);
-        parts = [];
+    let from = this.start;
+    for (let i = this.start; i <= this.texts.length; i += 1) {
+      if (i === this.texts.length || this.kinds[i] !== this.kinds[from]) {
+        if (i > from) chunks.push([this.kinds[from], this.texts.slice(from, i).join("")]);
+        from = i;
       }
-      kind = k;
-      parts.push(text);
     }
-    if (parts.length) chunks.push([kind, parts.join("")]);
     return { chunks, cut: { ...this.cut } };
   }
 
   /** An upstream's tail replaces this one (its head has ended, so this head has too). */
   setTail(tail) {
-    this.held = [];
+    this.kinds = [];
+    this.texts = [];
     this.start = 0;
     this.heldChars = 0;
     this.cut = { chars: tail.cut.chars, bytes: tail.cut.bytes, lines: tail.cut.lines };

@@ -47,24 +47,27 @@ export function workerOutput(send, limits) {
     else if (tailTimer === null) tailTimer = setTimeout(sendTail, TAIL_EVERY_MS - (t - tailSentAt));
   }
 
+  function image(text) {
+    const { chunks, notices } = cap.add(readChunks([["image", text]]));
+    flush();
+    if (chunks.length) send(workerEvent(runId, outputEvent(chunks)));
+    for (const notice of notices) send(workerEvent(runId, noticeEvent(notice)));
+  }
+
   function emit(kind, text) {
     if (runId === null) return;
-    const chunks = readChunks([[String(kind), String(text)]]);
-    if (chunks.length === 0) return;
-    const { chunks: kept, notices } = cap.add(chunks);
-    for (const [k, t] of kept) {
-      if (k === "image") {
-        flush();
-        send(workerEvent(runId, outputEvent([[k, t]])));
-        continue;
-      }
-      const last = pending[pending.length - 1];
-      if (last && last[0] === k) last[1] += t;
-      else pending.push([k, t]);
+    kind = String(kind);
+    text = String(text);
+    if (kind === "image") {
+      image(text);
+      return;
     }
-    if (notices.length) {
-      flush();
-      for (const notice of notices) send(workerEvent(runId, noticeEvent(notice)));
+    if (kind !== "stdout" && kind !== "stderr") return;
+    const head = cap.text(kind, text);
+    if (head) {
+      const last = pending[pending.length - 1];
+      if (last && last[0] === kind) last[1] += head;
+      else pending.push([kind, head]);
     }
     // Small outputs leave at once (so a print before an endless loop is seen); floods are batched per time window.
     const t = performance.now();
