@@ -9,7 +9,7 @@
 //
 // API:
 //   seedui.run({language, code, timeoutMs, signal, onEvent, container})
-//     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, ...}>  (run_result.mjs)
+//     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, cut?, ...}>  (run_result.mjs)
 //   seedui.checkLanes(testCode, timeoutMs?, {attribute, target, titles}?)   (checks.mjs: which lanes, where shown)
 //     -> Promise<{[lane]: {status: "pass"|"fail"|"error"|"timeout", detail, durationMs}}>
 //   seedui.warm()   start Python before the first run
