@@ -114,6 +114,7 @@ class Limits(BaseModel):
     max_total_tokens: int = Field(16_384, ge=1, description="max_tokens summed over a request's lanes")
     requests_per_minute: int = Field(30, ge=1, description="per client")
     shares_per_minute: int = Field(10, ge=1, description="shares saved per client")
+    votes_per_minute: int = Field(10, ge=1, description="arena votes per client")
     lane_timeout_s: float = Field(120.0, gt=0, description="a lane silent this long is failed")
     # Bench runs send one request per problem and lane (492 for HumanEval on three lanes), so they are not
     # counted against requests_per_minute; these bound them instead (docs/architecture.md, "Bench").

@@ -1,4 +1,4 @@
-"""SQLite persistence: shares and bench runs now, votes later.
+"""SQLite persistence: shares, the arena's battles and votes (their queries: seedui/arena/records.py), bench runs.
 
 Durability choice
 -----------------
@@ -59,7 +59,39 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         "CREATE INDEX shares_created_at ON shares (created_at)",
     ),
-    # 2 is the Arena's (battles and votes), on its own branch.
+    # The arena (seedui/arena): a battle is one prompt answered by two anonymous sides; its vote, one per battle.
+    2: (
+        """
+        CREATE TABLE battles (
+            id            TEXT PRIMARY KEY,
+            created_at    REAL NOT NULL,          -- unix seconds, UTC
+            prompt        TEXT NOT NULL,
+            settings      TEXT NOT NULL CHECK (json_valid(settings)),
+            sides         TEXT NOT NULL CHECK (json_valid(sides)),   -- {"a"|"b": {lane, display_name, model, engine}}
+            model_a       TEXT NOT NULL,          -- the contestant shown on the left (A): its display name
+            model_b       TEXT NOT NULL,          -- ... and on the right (B)
+            state         TEXT NOT NULL CHECK (state IN ('running', 'done', 'void', 'stopped')),
+            reason        TEXT,                   -- why a battle is void
+            answers       TEXT CHECK (answers IS NULL OR json_valid(answers)),  -- {"a"|"b": lane dict}
+            finished_at   REAL,
+            length_a      INTEGER,                -- characters of each answer, for style control
+            length_b      INTEGER,
+            code_blocks_a INTEGER,                -- fenced code blocks in each answer, for style control
+            code_blocks_b INTEGER,
+            size          INTEGER NOT NULL        -- bytes of prompt, settings, sides and answers (UTF-8)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX battles_created_at ON battles (created_at)",
+        """
+        CREATE TABLE votes (
+            battle_id  TEXT PRIMARY KEY REFERENCES battles (id),  -- the key makes it one vote per battle
+            created_at REAL NOT NULL,
+            choice     TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+            checks     TEXT CHECK (checks IS NULL OR json_valid(checks))  -- execution results from the voter's browser
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX votes_created_at ON votes (created_at)",
+    ),
     3: (
         # Bench runs under a permalink (seedui/bench_runs.py). A run holds every answer, so its JSON is
         # kept gzipped (a full HumanEval run on three lanes is a few MB as text); `summary` is small JSON

@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from seedui import sandbox
+from seedui.arena.battles import Arena
 from seedui.bench_runs import BenchRuns
 from seedui.bench_service import BenchService
 from seedui.config import AppConfig
@@ -57,8 +58,9 @@ class WebApp:
     engines: EngineSet
     service: LaneService
     blocks: gr.Blocks
-    store: Store | None = None  # shared comparisons; None when the database could not be opened
+    store: Store | None = None  # shared comparisons, battles and votes; None when the database could not be opened
     shares: ShareService | None = None
+    arena: Arena | None = None
     bench: BenchService | None = None
     runs: BenchRuns | None = None  # saved bench runs; None without the database
     _serving: bool = field(default=False, init=False, repr=False)  # the lifespan has started
@@ -184,20 +186,21 @@ def build_app(config: AppConfig) -> WebApp:
     engines = build_engines(config)
     service = LaneService(config, engines)
     store = open_store(config)
-    shares = runs = None
+    shares = arena = runs = None
     if store is not None:  # base_url None: each share's URL comes from the request that made it
         shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
+        arena = Arena(service, store, votes_per_minute=config.limits.votes_per_minute)
         runs = BenchRuns(store, rate_per_minute=config.limits.shares_per_minute)
     bench = BenchService(service)
-    blocks = build_blocks(service, shares, bench, runs)
-    return WebApp(config, engines, service, blocks, store=store, shares=shares, bench=bench, runs=runs)
+    blocks = build_blocks(service, shares=shares, arena=arena, bench=bench, runs=runs)
+    return WebApp(config, engines, service, blocks, store=store, shares=shares, arena=arena, bench=bench, runs=runs)
 
 
 def open_store(config: AppConfig) -> Store | None:
-    """The share database, or None (sharing off, the rest of the app on) when it cannot be opened."""
+    """The database, or None (sharing and the arena off, the rest of the app on) when it cannot be opened."""
     path = config.resolved_db_path()
     try:
         return Store(path)
     except (UserError, OSError) as exc:
-        log.error("sharing is off: cannot open the share database %s: %s", path, exc)
+        log.error("sharing and the arena are off: cannot open the database %s: %s", path, exc)
         return None

@@ -89,6 +89,7 @@ def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
     ov = Overrides()
     ov.add("db_path", str(tmp_dir / "seedui.sqlite3"), "test")
     ov.add("limits.requests_per_minute", 10_000, "test")
+    ov.add("limits.votes_per_minute", 10_000, "test")
     for key, value in values.items():
         ov.add(key, value, "test")
     return load_config(profile="tiny", cli=ov, environ={})

@@ -30,7 +30,8 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     runner_template = (STATIC_DIR / "runner.html").read_text(encoding="utf-8").replace("{{MODULES}}", version_folder())
-    runner_template = runner_template.replace("{{PRELOAD}}", module_preloads(("runner", "shared"), ""))
+    # The workers' modules too: a worker fetches its own (from the HTTP cache, once these have filled it).
+    runner_template = runner_template.replace("{{PRELOAD}}", module_preloads(("runner", "worker", "shared"), ""))
     preview_html = (STATIC_DIR / "preview.html").read_text(encoding="utf-8")
     served = set(modules())
 

@@ -43,6 +43,18 @@ LANE_TEMPLATE = """
 EARLY_STOP_TOKENS = 3
 
 
+LANE_MARKER = "data-seedui-lane="
+
+
+def lane_template(marker: str) -> str:
+    """LANE_TEMPLATE with its lane attribute renamed to `marker`: "Check the answers" on the Compare tab
+    (sandbox/static/page/checks.mjs) reads every `data-seedui-lane` in the page, so lanes shown elsewhere (a share,
+    a battle) carry another name."""
+    if LANE_MARKER not in LANE_TEMPLATE:  # pragma: no cover - a guard for a changed template
+        raise RuntimeError(f"LANE_TEMPLATE no longer carries {LANE_MARKER!r}; update lane_view.LANE_MARKER")
+    return LANE_TEMPLATE.replace(LANE_MARKER, f"{marker}=")
+
+
 def stats_line(stats: dict[str, Any] | None, running: bool = False) -> str:
     """'TTFT 0.21 s · 57 tokens · 23.4 tok/s · 2.6 s · stop' (escaped).
 

@@ -9,12 +9,14 @@ from typing import Any
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.arena.battles import Arena
 from seedui.bench_runs import BenchRuns
 from seedui.bench_service import BenchService
 from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
+from seedui.ui.battle_tab import build_battle_tab
 from seedui.ui.bench_tab import build_bench_tab, config_html, wire_bench_link
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
@@ -24,6 +26,7 @@ from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
 from seedui.ui.keys import KeyMap
+from seedui.ui.leaderboard_tab import build_leaderboard_tab
 from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
 from seedui.ui.share_controls import build_share_controls
@@ -65,15 +68,17 @@ def all_ready(service: LaneService) -> bool:
 
 def build_blocks(
     service: LaneService,
+    *,
     shares: ShareService | None = None,
+    arena: Arena | None = None,
     bench: BenchService | None = None,
     runs: BenchRuns | None = None,
 ) -> gr.Blocks:
     """The page; `shares` / `runs` None turn sharing / saving runs off (Export and deep links still work);
-    `bench` None leaves the Bench tab out."""
+    `arena` None leaves the Battle and Leaderboard tabs out, `bench` None the Bench tab."""
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
-        register_api(service, shares, bench, runs)
+        register_api(service, shares=shares, arena=arena, bench=bench, runs=runs)
         with gr.Row():
             banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
@@ -84,6 +89,10 @@ def build_blocks(
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
+            battle = None
+            if arena is not None:
+                battle = build_battle_tab(arena, sampling)
+                build_leaderboard_tab(arena, after=battle.voted)
             bench_tab = build_bench_tab(bench, sampling, runs, files) if bench is not None else None
         if bench is not None and bench_tab is not None:
             gr.HTML(config_html(bench), padding=False, elem_id="bench-config-holder")
@@ -104,9 +113,12 @@ def build_blocks(
         keys = KeyMap()
         keys.box(compare.prompt)
         keys.box(chat.message, send=chat.send)
-        pairs = [(compare.run, compare.stop), (chat.send, chat.stop), *([(fim.run, fim.stop)] if fim else [])]
-        if bench_tab is not None:
-            pairs.append((bench_tab.start, bench_tab.stop))
+        if battle is not None:
+            keys.box(battle.prompt)
+        pairs = [(compare.run, compare.stop), (chat.send, chat.stop)]
+        pairs += [(fim.run, fim.stop)] if fim else []
+        pairs += [(battle.start, battle.stop)] if battle else []
+        pairs += [(bench_tab.start, bench_tab.stop)] if bench_tab else []
         for run, stop in pairs:
             keys.runs(run)
             keys.stops(stop)

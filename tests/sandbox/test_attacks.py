@@ -14,7 +14,7 @@ import pytest
 
 from seedui import sandbox
 
-from .conftest import open_page
+from .conftest import open_page, run_in_block
 
 pytestmark = pytest.mark.browser
 
@@ -138,14 +138,7 @@ def test_framing_page_cannot_take_over_the_runner(browser, evil, sandbox_server,
 
 def preview_in_panel(page, html: str) -> None:
     """Render ``html`` with the fixture page's HTML block (its Run button, its output panel)."""
-    page.evaluate(
-        """(html) => {
-            const block = document.querySelector('#html-hello');
-            block.querySelector('.highlight pre').textContent = html;
-            block.querySelector('.seedui-run').click();
-        }""",
-        html,
-    )
+    run_in_block(page, "html-hello", html)
 
 
 def panel(page) -> dict:

@@ -30,7 +30,7 @@ def test_every_js_module_with_logic_has_a_test_file():
         "verdict",
         "run_result",
         "inspect",
-        "python_output",
+        "worker_output",
     }
 
 

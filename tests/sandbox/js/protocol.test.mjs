@@ -13,6 +13,7 @@ const events = [
   p.phaseEvent("packages", ["numpy", "pandas"]),
   p.outputEvent([["stdout", "a\n"], ["stderr", "b"], ["image", "iVBORw0KGgo="]]),
   p.noticeEvent("Images beyond 20 were dropped."),
+  p.tailEvent({ chunks: [["stderr", "warning\n"], ["stdout", "THE END\n"]], cut: { chars: 1800008, bytes: 1800010, lines: 18000 } }),
   done,
   p.doneEvent({ timedOut: true, durationMs: 10000 }),
   p.doneEvent({ stopped: true }),
@@ -94,6 +95,9 @@ test("malformed messages are refused", () => {
     [p.readRunEvent, { kind: "output", chunks: "text" }],
     [p.readRunEvent, { kind: "notice", text: 5 }],
     [p.readRunEvent, []],
+    [p.readRunEvent, { kind: "tail", chunks: [], cut: { chars: -1, bytes: 0, lines: 0 } }],
+    [p.readRunEvent, { kind: "tail", chunks: [], cut: { chars: 1.5, bytes: 0, lines: 0 } }],
+    [p.readRunEvent, { kind: "tail", chunks: [] }],
     [p.readWorkerStart, { type: "start" }],
     [p.readWorkerCommand, { type: "run", runId: "r", code: "x", tests: "", mode: "check-and-pass" }],
     [p.readWorkerMessage, { type: "check-step", runId: "r", index: -1, ok: true, detail: "" }],
@@ -121,6 +125,11 @@ test("an outcome's verdict and fields are read strictly, a malformed one reads a
   assert.equal(forged.check, undefined);
   assert.equal(p.readOutcome(null).ok, false);
   assert.equal(p.readOutcome({ ok: true, error: { type: "X", message: "m", traceback: "" } }).error, null);
+});
+
+test("a tail carries text only", () => {
+  const tail = p.readRunEvent({ kind: "tail", chunks: [["stdout", "a"], ["image", "QUJD"]], cut: { chars: 0, bytes: 0, lines: 0 } });
+  assert.deepEqual(tail.chunks, [["stdout", "a"]]);
 });
 
 test("a window message claims to be ours only with a seedui- type", () => {

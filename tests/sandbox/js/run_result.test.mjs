@@ -52,6 +52,28 @@ test("a time-out and a stop say so", () => {
   assert.deepEqual(laneResult(stopped.result), { status: "error", detail: "Stopped.", durationMs: 0 });
 });
 
+test("a tail follows the head in the result and replaces the one before", () => {
+  const acc = new RunAccumulator(newResult("python"), { maxChars: 10, maxImages: 0, maxImageChars: 0 }, 10000);
+  acc.apply(p.outputEvent([["stdout", "01234"]]));
+  const first = acc.apply(p.tailEvent({ chunks: [["stdout", "abc"]], cut: { chars: 0, bytes: 0, lines: 0 } }));
+  assert.deepEqual(first, [{ type: "tail", chunks: [["stdout", "abc"]], cut: { chars: 0, bytes: 0, lines: 0 } }]);
+  assert.equal(acc.result.cut, undefined);
+  const cut = { chars: 900, bytes: 950, lines: 90 };
+  const second = acc.apply(p.tailEvent({ chunks: [["stderr", "!"], ["stdout", "wxyz"]], cut }));
+  assert.deepEqual(second, [{ type: "tail", chunks: [["stderr", "!"], ["stdout", "wxyz"]], cut }]);
+  assert.equal(acc.result.stdout, "01234wxyz");
+  assert.equal(acc.result.stderr, "!");
+  assert.deepEqual(acc.result.cut, cut);
+});
+
+test("output beyond the page's own cap becomes its tail", () => {
+  const acc = new RunAccumulator(newResult("javascript"), { maxChars: 4, maxImages: 0, maxImageChars: 0 }, 10000);
+  const said = acc.apply(p.outputEvent([["stdout", "abcdefgh"]]));
+  assert.deepEqual(said.map((e) => e.type), ["stdout", "tail"]);
+  assert.equal(acc.result.stdout, "abgh");
+  assert.deepEqual(acc.result.cut, { chars: 4, bytes: 4, lines: 0 });
+});
+
 test("durations read as people write them", () => {
   assert.equal(formatMs(12.4), "12 ms");
   assert.equal(formatMs(2345), "2.35 s");

@@ -1,5 +1,9 @@
 // "Check the answers": each lane's last Python block, checked against the visitor's tests, each in a
 // pristine interpreter of its own; the results as data (seedui.checkLanes) and as a table.
+//
+// Which lanes: the Compare tab's (`[data-seedui-lane]`, results in #seedui-check-results) unless the caller
+// names others: the Battle tab checks its two sides (`data-seedui-battle-side`) into its own table, with
+// titles ("Model A") in place of the lanes' names.
 
 import { blockCode, el } from "./blocks.mjs";
 import { formatMs } from "./run_result.mjs";
@@ -12,7 +16,8 @@ export function laneResult(res) {
   return { status: "error", detail: res.error || "The run failed.", durationMs };
 }
 
-export function renderCheckResults(target, results) {
+/** @param {Object<string, string>} [titles] a lane's name as shown (the name itself when absent) */
+export function renderCheckResults(target, results, titles = {}) {
   const table = el("table", "seedui-check-table");
   const head = el("tr");
   for (const title of ["Lane", "Result", "Time", "Detail"]) head.append(el("th", "", title));
@@ -26,7 +31,7 @@ export function renderCheckResults(target, results) {
     cell.append(badge);
     const detail = el("td");
     detail.append(el("pre", "seedui-check-detail", r.detail || ""));
-    row.append(el("td", "seedui-check-lane", lane), cell, el("td", "", r.status === "running" ? "" : formatMs(r.durationMs)), detail);
+    row.append(el("td", "seedui-check-lane", titles[lane] || lane), cell, el("td", "", r.status === "running" ? "" : formatMs(r.durationMs)), detail);
     table.append(row);
   }
   target.replaceChildren(table);
@@ -34,26 +39,29 @@ export function renderCheckResults(target, results) {
 
 /**
  * @param {{languageOf: (name: string) => string | undefined, run: Function}} page
- * @returns {(testCode: string, timeoutMs?: number) => Promise<Object<string, {status: string, detail: string, durationMs: number}>>}
+ * @returns {(testCode: string, timeoutMs?: number, where?: {attribute?: string, target?: string, titles?: Object<string, string>})
+ *   => Promise<Object<string, {status: string, detail: string, durationMs: number}>>}
  */
 export function makeCheckLanes({ languageOf, run }) {
   // lane name -> the code of its last Python block (null: it has none)
-  const laneAnswers = () => {
+  const laneAnswers = (attribute) => {
     const lanes = new Map();
-    for (const lane of document.querySelectorAll("[data-seedui-lane]")) {
+    for (const lane of document.querySelectorAll(`[${CSS.escape(attribute)}]`)) {
       const blocks = Array.from(lane.querySelectorAll(".seedui-code")).filter((b) => languageOf(b.getAttribute("data-lang")) === "python");
-      lanes.set(lane.getAttribute("data-seedui-lane"), blocks.length ? blockCode(blocks[blocks.length - 1]) : null);
+      lanes.set(lane.getAttribute(attribute), blocks.length ? blockCode(blocks[blocks.length - 1]) : null);
     }
     return lanes;
   };
 
-  return async function checkLanes(testCode, timeoutMs) {
+  return async function checkLanes(testCode, timeoutMs, where = {}) {
+    const { attribute = "data-seedui-lane", target: targetId = "seedui-check-results", titles = {} } = where;
     const tests = String(testCode == null ? "" : testCode);
-    const lanes = laneAnswers();
-    const target = document.getElementById("seedui-check-results");
+    const lanes = laneAnswers(attribute);
+    const target = document.getElementById(targetId);
+    const show = () => target && renderCheckResults(target, results, titles);
     const results = {};
     for (const name of lanes.keys()) results[name] = { status: "running", detail: "", durationMs: 0 };
-    if (target) renderCheckResults(target, results);
+    show();
     await Promise.all(
       Array.from(lanes, async ([name, code]) => {
         if (code === null || !code.trim()) {
@@ -64,7 +72,7 @@ export function makeCheckLanes({ languageOf, run }) {
           const res = await run({ language: "python", code, tests, mode: "check", pristine: true, timeoutMs });
           results[name] = laneResult(res);
         }
-        if (target) renderCheckResults(target, results);
+        show();
       }),
     );
     return results;

@@ -9,8 +9,8 @@
 //
 // API:
 //   seedui.run({language, code, timeoutMs, signal, onEvent, container})
-//     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, ...}>  (run_result.mjs)
-//   seedui.checkLanes(testCode, timeoutMs?)
+//     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, cut?, ...}>  (run_result.mjs)
+//   seedui.checkLanes(testCode, timeoutMs?, {attribute, target, titles}?)   (checks.mjs: which lanes, where shown)
 //     -> Promise<{[lane]: {status: "pass"|"fail"|"error"|"timeout", detail, durationMs}}>
 //   seedui.warm(checks?)   start Python before the first run; keep `checks` pristine interpreters booted
 //     for checks (a bench run asks for them; 0 ends them)

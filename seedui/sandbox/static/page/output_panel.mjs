@@ -1,6 +1,8 @@
 // The output panel under a code block: Run shows the run's status, its output as it streams (always as
-// text), its images, notices and error, and a Stop and a Close button.
+// text; beyond the cap its head, a marker of what was cut, and its tail), its images, notices and error,
+// and a Stop and a Close button.
 
+import { describeCut } from "../shared/output_cap.mjs";
 import { blockCode, el } from "./blocks.mjs";
 import { formatMs } from "./run_result.mjs";
 
@@ -58,6 +60,7 @@ export function makeRunBlock({ config, languageOf, run }) {
     }
     let lastKind = null;
     let lastText = null;
+    let tail = null; // the output held beyond the head: each "tail" event replaces it
     const onEvent = (ev) => {
       if (panel.seeduiController !== controller) return;
       if (ev.type === "phase") {
@@ -80,6 +83,15 @@ export function makeRunBlock({ config, languageOf, run }) {
         img.src = ev.url;
         stream.append(img);
         lastKind = null;
+      } else if (ev.type === "tail") {
+        if (!tail) {
+          tail = el("div", "seedui-tail");
+          stream.append(tail);
+          lastKind = null;
+        }
+        const parts = ev.chunks.map(([kind, text]) => el("span", `seedui-${kind}`, text));
+        if (ev.cut.chars > 0) parts.unshift(el("div", "seedui-cut", describeCut(ev.cut)));
+        tail.replaceChildren(...parts);
       } else if (ev.type === "notice") {
         stream.append(el("div", "seedui-notice", ev.text));
         lastKind = null;

@@ -1,5 +1,7 @@
 // What a run's events add up to: the result `seedui.run` resolves with, and what its onEvent hears. The
-// page applies the output caps once more here, as the last line, whatever the runner frame sends.
+// page applies the output caps once more here, as the last line, whatever the runner frame sends. Output
+// beyond the cap keeps its ends (shared/output_cap.mjs): `stdout`/`stderr` hold the head and the tail, and
+// `cut` says what was cut between them.
 
 import { OutputCap } from "../shared/output_cap.mjs";
 
@@ -16,9 +18,10 @@ function errorText(error) {
  * @typedef {{ok: boolean, stdout: string, stderr: string, error: string | null, timedOut: boolean,
  *   stopped: boolean, durationMs: number, totalMs: number, images: string[], notices: string[], language: string,
  *   exitCode?: number, check?: {status: string, detail: string}, boot?: Object<string, number>,
- *   unavailablePackages?: string[]}} RunResult
+ *   unavailablePackages?: string[], cut?: import("../shared/output_cap.mjs").Cut}} RunResult
  * @typedef {{type: "phase", phase: string, packages: string[]} | {type: "stdout" | "stderr" | "notice", text: string}
- *   | {type: "image", url: string} | {type: "done", result: RunResult}} PageEvent  what onEvent hears
+ *   | {type: "image", url: string} | ({type: "tail"} & import("../shared/output_cap.mjs").Tail)
+ *   | {type: "done", result: RunResult}} PageEvent  what onEvent hears; a "tail" replaces the one before
  */
 
 /** @returns {RunResult} */
@@ -37,6 +40,7 @@ export class RunAccumulator {
     this.result = result;
     this.cap = new OutputCap(limits);
     this.timeoutMs = timeoutMs;
+    this.head = { stdout: "", stderr: "" };
   }
 
   /**
@@ -60,18 +64,35 @@ export class RunAccumulator {
           result.images.push(url);
           said.push({ type: "image", url });
         } else {
+          this.head[kind] += text;
           result[kind] += text;
           said.push({ type: kind, text });
         }
       }
       for (const text of notices) if (!result.notices.includes(text)) notice(text);
+    } else if (ev.kind === "tail") {
+      this.cap.setTail(ev);
     } else if (ev.kind === "notice") {
       notice(ev.text);
-    } else if (ev.kind === "done") {
+    }
+    if (this.cap.changed) said.push(this.tail());
+    if (ev.kind === "done") {
       this.finish(ev);
       said.push({ type: "done", result });
     }
     return said;
+  }
+
+  // The held tail, as the result's text after the head and as what onEvent hears.
+  tail() {
+    const result = this.result;
+    const tail = this.cap.takeTail();
+    const text = { stdout: "", stderr: "" };
+    for (const [kind, part] of tail.chunks) text[kind] += part;
+    result.stdout = this.head.stdout + text.stdout;
+    result.stderr = this.head.stderr + text.stderr;
+    if (tail.cut.chars > 0) result.cut = tail.cut;
+    return { type: "tail", chunks: tail.chunks, cut: tail.cut };
   }
 
   finish(ev) {

@@ -54,6 +54,7 @@ export function runJavaScript(req, emit, runs) {
       worker.terminate();
       port.close();
       runs.delete(req.runId);
+      pass.flush();
       emit(doneEvent(Object.assign({ totalMs: now() - requested }, fields)));
       resolve();
     };

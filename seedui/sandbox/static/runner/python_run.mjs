@@ -37,6 +37,7 @@ export function runPython(req, emit, runs) {
       clearTimeout(loadTimer);
       runs.delete(req.runId);
       const boot = cold && w.timings ? Object.assign({ bootMs: w.bootMs }, w.timings) : null;
+      pass.flush();
       emit(doneEvent(Object.assign({ totalMs: now() - requested, boot }, fields)));
       release(w, killed);
       resolve();

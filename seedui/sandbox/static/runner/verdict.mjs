@@ -2,7 +2,7 @@
 // sent before the answer's code ran and the outcome of each step (worker/python_check.mjs). "pass" needs
 // every planned step, each reported passed.
 
-import { keepEnd } from "../shared/output_cap.mjs";
+import { clip } from "../shared/output_cap.mjs";
 
 /**
  * @param {{error: string | null, tests: string[]} | null} plan  null: the worker sent none
@@ -12,7 +12,7 @@ import { keepEnd } from "../shared/output_cap.mjs";
  * @returns {import("../shared/protocol.mjs").Verdict}
  */
 export function verdict(plan, steps, outcome, maxDetailChars) {
-  const cut = (text) => keepEnd(text, maxDetailChars);
+  const cut = (text) => clip(text, maxDetailChars);
   if (!plan) return { status: "error", detail: "The check did not start." };
   if (plan.error !== null) return { status: "error", detail: cut(plan.error) };
   if (steps.length === 0) {

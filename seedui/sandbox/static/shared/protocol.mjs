@@ -38,8 +38,10 @@ const BASE64 = /^[A-Za-z0-9+/=]+$/;
  */
 /**
  * One step of a run, from the worker to the runner and from the runner to the page.
+ * "output" adds to what was shown; "tail" replaces the output held beyond the head (shared/output_cap.mjs).
  * @typedef {{kind: "phase", phase: string, packages: string[]}
  *   | {kind: "output", chunks: Chunk[]}
+ *   | {kind: "tail", chunks: Chunk[], cut: {chars: number, bytes: number, lines: number}}
  *   | {kind: "notice", text: string}
  *   | {kind: "done", result: Outcome | null, durationMs: number, totalMs: number, timedOut: boolean,
  *      stopped: boolean, unavailable: Object<string, string>, boot: Object<string, number> | null}} RunEvent
@@ -133,6 +135,8 @@ export function readRunnerReply(data) {
 export const phaseEvent = (phase, packages = []) => ({ kind: "phase", phase: String(phase), packages });
 export const outputEvent = (chunks) => ({ kind: "output", chunks });
 export const noticeEvent = (text) => ({ kind: "notice", text: String(text) });
+/** @param {import("./output_cap.mjs").Tail} tail */
+export const tailEvent = (tail) => ({ kind: "tail", chunks: tail.chunks, cut: { chars: tail.cut.chars, bytes: tail.cut.bytes, lines: tail.cut.lines } });
 
 /** A run that ended: ``result`` is the worker's outcome (null when it was stopped or timed out). */
 export function doneEvent({ result = null, durationMs = 0, totalMs = 0, timedOut = false, stopped = false, unavailable = {}, boot = null }) {
@@ -162,6 +166,12 @@ export function readRunEvent(event) {
     return phaseEvent(event.phase, Array.isArray(event.packages) ? event.packages.filter(isString) : []);
   }
   if (event.kind === "output") return Array.isArray(event.chunks) ? outputEvent(readChunks(event.chunks)) : null;
+  if (event.kind === "tail") {
+    const cut = event.cut;
+    if (!Array.isArray(event.chunks) || !isObject(cut) || ![cut.chars, cut.bytes, cut.lines].every(Number.isSafeInteger)) return null;
+    if (cut.chars < 0 || cut.bytes < 0 || cut.lines < 0) return null;
+    return tailEvent({ chunks: readChunks(event.chunks).filter(([kind]) => kind !== "image"), cut });
+  }
   if (event.kind === "notice") return isString(event.text) ? noticeEvent(event.text) : null;
   if (event.kind !== "done") return null;
   const unavailable = {};

@@ -7,9 +7,9 @@
 // As in the Python worker, results leave through a MessagePort kept in this module's closures; the global
 // postMessage reaches nobody. No DOM here: code that needs one is what HTML previews are for.
 
-import { OutputCap } from "../shared/output_cap.mjs";
 import * as msg from "../shared/protocol.mjs";
 import { describeError, formatArgs, inspect } from "./inspect.mjs";
+import { workerOutput } from "./output.mjs";
 import { startOnce } from "./start.mjs";
 
 /** Called by the bootstrap (runner/workers.mjs) with the runner's port and its start message. */
@@ -28,15 +28,13 @@ function run(port, cfg, command) {
   const send = MessagePort.prototype.postMessage.bind(port);
   const runId = command.runId;
   const tell = (e) => send(msg.workerEvent(runId, e));
-  const cap = new OutputCap({ maxChars: cfg.maxOutputChars, maxImages: 0, maxImageChars: 0 });
+  const output = workerOutput(send, { maxChars: cfg.maxOutputChars, maxImages: 0, maxImageChars: 0 });
+  output.begin(runId);
   let finished = false;
   let error = null;
 
   function write(kind, text) {
-    if (finished) return;
-    const { chunks, notices } = cap.add([[kind, text]]);
-    if (chunks.length) tell(msg.outputEvent(chunks));
-    for (const notice of notices) tell(msg.noticeEvent(notice));
+    if (!finished) output.emit(kind, text);
   }
 
   // ---- console -------------------------------------------------------------
@@ -122,6 +120,7 @@ function run(port, cfg, command) {
   function finish() {
     if (finished) return;
     finished = true;
+    output.end();
     tell(msg.doneEvent({ result: { ok: error === null, error, exitCode: null }, durationMs: performance.now() - started }));
   }
 

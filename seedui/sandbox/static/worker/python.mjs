@@ -5,11 +5,11 @@
 // everything goes through that port, which lives only in this module's closures. Code run here can call the
 // global postMessage, but nobody listens there, so it cannot forge results or reach the page. It can call
 // the output function the harness got (any Python code can reach it), so the limits on output are enforced
-// in that function (python_output.mjs), in JavaScript, and again by the runner.
+// in that function (output.mjs), in JavaScript, and again by the runner.
 
 import * as msg from "../shared/protocol.mjs";
 import { describe, prepareCheck, runCheck, takeTools } from "./python_check.mjs";
-import { pythonOutput } from "./python_output.mjs";
+import { workerOutput } from "./output.mjs";
 import { watchWorkers } from "./watch_workers.mjs";
 import { startOnce } from "./start.mjs";
 
@@ -20,7 +20,7 @@ function main(port, cfg) {
   // Bound now: a later change to MessagePort.prototype by user code changes nothing here.
   const send = MessagePort.prototype.postMessage.bind(port);
   const now = () => performance.now();
-  const output = pythonOutput(send, { maxChars: cfg.maxOutputChars, maxImages: cfg.maxImages, maxImageChars: cfg.maxImageChars });
+  const output = workerOutput(send, { maxChars: cfg.maxOutputChars, maxImages: cfg.maxImages, maxImageChars: cfg.maxImageChars });
   const nested = watchWorkers(() => send(msg.spawned()));
   let pyodide = null;
   let harness = null;
@@ -156,13 +156,12 @@ function main(port, cfg) {
         ? await runCheck(tools, command, prepared, unavailable)
         : JSON.parse(await harness.run.callPromising(command.code, JSON.stringify(unavailable)));
       const durationMs = now() - t0;
-      output.flush();
+      output.end();
       event(msg.doneEvent({ result, durationMs, unavailable }));
     } catch (err) {
-      output.flush();
+      output.end();
       event(msg.doneEvent({ result: msg.sandboxError(describe(err)), unavailable }));
     } finally {
-      output.end();
       nested.endAll();
     }
   }

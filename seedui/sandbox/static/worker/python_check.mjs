@@ -6,7 +6,7 @@
 // await. Rewriting the harness, json, builtins, AssertionError or JSON.parse leaves this path alone. What
 // it cannot stop is written in docs/sandbox-security.md.
 
-import { keepEnd } from "../shared/output_cap.mjs";
+import { clip } from "../shared/output_cap.mjs";
 import { checkPlan, checkStep, sandboxError } from "../shared/protocol.mjs";
 
 // Taken when this module is evaluated, before any user code exists.
@@ -63,7 +63,7 @@ export function runCheck(T, command, prepared, unavailable) {
   return new Promise((resolve) => {
     let index = 0;
     const report = (ok, detail) => {
-      send(checkStep(runId, index, ok, keepEnd(String(detail), maxDetailChars)));
+      send(checkStep(runId, index, ok, clip(String(detail), maxDetailChars)));
       index += 1;
       if ((!ok && index === 1) || index >= steps.length) resolve(outcome);
       else attempt();
