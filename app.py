@@ -48,7 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, help="port to listen on (default: 7860 or the next free one)")
     p.add_argument("--share", action="store_true", default=None, help="ask Gradio for a public tunnel link")
     p.add_argument("--cache-dir", type=Path, help="where converted models and the database live")
-    p.add_argument("--db", type=Path, help="SQLite file for shares and votes (default: /data on a Space, else cache)")
+    p.add_argument(
+        "--db", type=Path, help="SQLite file for shares, votes and bench runs (default: /data on a Space, else cache)"
+    )
     p.add_argument("--pyodide-dir", type=Path, help="local copy of Pyodide to serve (default: the fetched npm copy)")
     p.add_argument("--run-timeout", type=float, help="time limit in seconds for code run in the browser (default 10)")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""Examples gallery: a click fills the example's tab and switches to it."""
+"""Examples gallery: a click fills the example's tab and switches to it; shown only under the tabs it fills."""
 
 from __future__ import annotations
 
@@ -48,4 +48,13 @@ def build_gallery(
     if fim is not None:
         outputs += [fim.code, fim.language, fim.mode]
     dataset.click(pick, inputs=[dataset], outputs=outputs, queue=False, api_visibility="undocumented")
+    _show_only_under(tabs, dataset, {"compare", "chat", "fim"})
     return dataset
+
+
+def _show_only_under(tabs: gr.Tabs, dataset: gr.Dataset, tab_ids: set[str]) -> None:
+    """Hide the gallery under the tabs its examples do not fill (Battle, Leaderboard, Bench, a share)."""
+    for tab in tabs.children:
+        if isinstance(tab, gr.Tab):
+            update = gr.Dataset(visible=tab.id in tab_ids)
+            tab.select(lambda update=update: update, outputs=dataset, queue=False, api_visibility="undocumented")

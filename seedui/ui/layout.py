@@ -97,7 +97,6 @@ def build_blocks(
         if bench is not None and bench_tab is not None:
             gr.HTML(config_html(bench), padding=False, elem_id="bench-config-holder")
             wire_bench_link(bench_tab, runs, tabs, blocks)
-        build_gallery(service.config, tabs, compare, chat, fim)
         page = PageInputs(
             tabs,
             text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
@@ -108,6 +107,7 @@ def build_blocks(
         compare_tab = enclosing(compare.prompt, gr.Tab)
         build_share_controls(service, compare, compare_tab, files, shares)
         build_shared_tab(service, page, blocks, files, shares)
+        build_gallery(service.config, tabs, compare, chat, fim)  # after every tab: it shows under some
         wire_deeplinks(service, page, compare_tab, blocks)
         _show_engine_state(service, blocks, banner, compare)
         keys = KeyMap()

@@ -169,6 +169,7 @@ def test_a_battle_hides_who_is_who_until_the_vote_then_reveals_it(page: Any, see
     # The leaderboard shows the vote; a new battle starts blind again.
     page.get_by_role("tab", name="Leaderboard").click()
     page.wait_for_selector("#board-table .seedui-board-row")
+    page.locator("#examples-gallery").wait_for(state="hidden")  # its examples fill other tabs
     assert {r.split("\t")[1] for r in page.locator("#board-table .seedui-board-row").all_inner_texts()} >= chat
     page.locator("#board-plot circle").first.wait_for()
     with page.expect_download() as download:
@@ -179,6 +180,8 @@ def test_a_battle_hides_who_is_who_until_the_vote_then_reveals_it(page: Any, see
     page.click("#battle-new")
     page.wait_for_function("() => document.querySelector('#battle-a .seedui-lane-title').innerText === 'Model A'")
     assert page.locator("#vote-a").is_disabled() and not page.locator("#battle-new").is_visible()
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#examples-gallery").wait_for(state="visible")
     assert page.errors == []
 
 
