@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from seedui.errors import ConfigError, describe_validation_error
+from seedui.paths import DEFAULT_CACHE_DIR
 from seedui.sampling import SamplingSettings
 from seedui.sandbox import DEFAULT_CDN_URL, DEFAULT_TIMEOUT_S
 
@@ -52,13 +53,40 @@ class VllmOptions(BaseModel):
     extra_args: tuple[str, ...] = ()
 
 
+class GgufSource(BaseModel):
+    """A GGUF file on the Hugging Face Hub: downloaded once (with progress) into the Hub cache."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    repo: str = Field(min_length=1)
+    file: str = Field(min_length=1, pattern=r"\.gguf$")
+    revision: str | None = None
+
+
+class LlamaCppOptions(BaseModel):
+    """How the supervisor starts llama.cpp's `llama-server` for a lane's model (`engine: llamacpp`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Where the weights come from when the lane's model is not a local .gguf file nor an embedded one.
+    gguf: GgufSource | None = None
+    # Slots: requests decoded together in one batch. They share one KV cache of `context_length` tokens
+    # (llama.cpp's unified KV cache), so a slot costs nothing until a request uses it.
+    parallel: int = Field(8, ge=1, le=256)
+    threads: int | None = Field(None, ge=1, description="CPU threads; default: the CPUs this process may use")
+    # One lane's model loaded at a time (machines with too little RAM for all): a request for a stopped
+    # server waits until the running one is idle, stops it, and starts its own.
+    take_turns: bool = False
+    # What a lane runs on when llama-server cannot run here (not built, a CPU it was not built for).
+    fallback: Literal["transformers"] | None = None
+    extra_args: tuple[str, ...] = ()
+
+
 class LaneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["base", "instruct", "reasoning"]
     display_name: str = Field(min_length=1)
     model: str = Field(min_length=1, description="HF id or local path")
-    engine: Literal["transformers", "openai_http", "vllm"]
+    engine: Literal["transformers", "openai_http", "vllm", "llamacpp"]
     base_url: str | None = None
     api_key_env: str | None = None
     served_model_name: str | None = None
@@ -69,6 +97,7 @@ class LaneConfig(BaseModel):
     system_prompt: str | None = None
     think_tags: tuple[str, str] = ("<think>", "</think>")
     vllm: VllmOptions = VllmOptions()
+    llamacpp: LlamaCppOptions = LlamaCppOptions()
 
     # The role is the one notion of how a lane behaves:
     #   base       plain completion and fill-in-the-middle; it does not chat
@@ -127,13 +156,17 @@ class AppConfig(BaseModel):
     host: str | None = None
     port: int | None = Field(None, ge=1, le=65535)
     share: bool = False
-    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seedui"
+    cache_dir: Path = DEFAULT_CACHE_DIR
     db_path: Path | None = None
     pyodide_cdn: str = DEFAULT_CDN_URL
     pyodide_dir: Path | None = None
     run_timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=600)
     vllm_command: tuple[str, ...] = ("vllm", "serve")
     vllm_startup_timeout_s: float = Field(900.0, gt=0)
+    # llama.cpp's server: a path or a command name; None: the one scripts/install.sh built, else `llama-server`
+    # on PATH.
+    llama_server: str | None = None
+    llamacpp_startup_timeout_s: float = Field(300.0, gt=0, description="spawn to healthy (downloads not counted)")
     limits: Limits = Limits()
     # Who may tell us a client's address (X-Forwarded-For), for per-client limits: "auto" (a proxy on
     # this host; on a Hugging Face Space, also its private ingress), a number of proxy hops, or networks.
@@ -279,6 +312,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 # Three Seed-Coder-8B servers at once need ~0.29 + 0.29 + 0.32 of an 80 GB card: ~16.5 GB of bf16 weights
 # each, plus activations and KV cache. A card reporting less than this cannot hold them side by side.
 SEED_CODER_MIN_GPU_GIB = 75.0
+# The real models without a GPU: asked for, never picked (a 14 GB download and ~5.5 GB of RAM a lane).
+GGUF_HINT = "the real Seed-Coder-8B runs on the CPU with --profile seed-coder-gguf (4-bit, ~5.5 GB of RAM a lane)"
 
 
 @dataclass(frozen=True)
@@ -311,7 +346,7 @@ def choose_profile(facts: GpuFacts) -> tuple[str, str]:
     """(profile, why) for `auto`: the real models only where they can start, else the stand-in and what would fit."""
     if not facts.gpus_gib or not facts.has_vllm:
         missing = [what for what, ok in (("a CUDA GPU", bool(facts.gpus_gib)), ("vLLM", facts.has_vllm)) if not ok]
-        return "tiny", f"{' and '.join(missing)} not found, so the small CPU stand-in runs"
+        return "tiny", f"{' and '.join(missing)} not found, so the small CPU stand-in runs; {GGUF_HINT}"
     largest = max(facts.gpus_gib)
     found = f"{len(facts.gpus_gib)} GPU{'s' if len(facts.gpus_gib) > 1 else ''} ({_gpu_list(facts)})"
     if largest >= SEED_CODER_MIN_GPU_GIB:
@@ -327,7 +362,8 @@ def choose_profile(facts: GpuFacts) -> tuple[str, str]:
         fits = "start with --config examples/configs/seed-coder-24gb.yaml (the lanes take turns with vLLM's sleep mode)"
     else:
         fits = "point the lanes at a larger vLLM server (examples/configs/remote-cluster.yaml)"
-    return "tiny", f"found {found}, but {need}: the small CPU stand-in runs instead; for Seed-Coder, {fits}"
+    why = f"found {found}, but {need}: the small CPU stand-in runs instead; for Seed-Coder, {fits}"
+    return "tiny", f"{why}; or {GGUF_HINT}"
 
 
 def _gpu_list(facts: GpuFacts) -> str:

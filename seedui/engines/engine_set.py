@@ -15,8 +15,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedui.config import AppConfig
+from seedui.config import AppConfig, LaneConfig
 from seedui.engines.base import Engine
+from seedui.engines.fallback import FallbackEngine
+from seedui.engines.servers import ServerSupervisor, is_managed
 from seedui.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -78,31 +80,48 @@ class EngineSet:
                 log.exception("closing %r failed", what)
 
 
+FALLBACK_WHAT = {"transformers": "the transformers engine in this process (several times slower on a CPU)"}
+
+
 def build_engines(config: AppConfig) -> EngineSet:
     engines: dict[str, Engine] = {}
     resources: list[Any] = []
     pool = None
     supervisor = None
+
+    def transformers_engine(lane: LaneConfig) -> Engine:
+        nonlocal pool
+        from seedui.engines.transformers_local import ModelPool, TransformersEngine
+
+        pool = pool or ModelPool(config.cache_dir)  # one copy of each model, shared by the lanes naming it
+        return TransformersEngine(lane, pool)
+
     for name, lane in config.lanes.items():
         if lane.engine == "transformers":
-            from seedui.engines.transformers_local import ModelPool, TransformersEngine
+            engines[name] = transformers_engine(lane)
+            continue
+        from seedui.engines.openai_http import OpenAIHttpEngine
 
-            pool = pool or ModelPool(config.cache_dir)
-            engines[name] = TransformersEngine(lane, pool)
+        timeout_s = config.limits.lane_timeout_s
+        if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
+            engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
+        elif is_managed(lane):  # a server we start and supervise (`vllm serve`, `llama-server`)
+            if supervisor is None:
+                supervisor = ServerSupervisor(config)
+                resources.append(supervisor)
+            server = supervisor.server_for(name, lane)
+            engine: Engine = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
+            fallback = lane.llamacpp.fallback if lane.engine == "llamacpp" else None
+            if fallback == "transformers":
+                plain = lane.model_copy(update={"engine": "transformers"})
+                engine = FallbackEngine(
+                    name,
+                    engine,
+                    server.kind.label,
+                    lambda plain=plain: transformers_engine(plain),
+                    FALLBACK_WHAT[fallback],
+                )
+            engines[name] = engine
         else:
-            from seedui.engines.openai_http import OpenAIHttpEngine
-
-            timeout_s = config.limits.lane_timeout_s
-            if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
-                engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
-            elif lane.engine == "vllm":  # a `vllm serve` we start and supervise
-                from seedui.engines.vllm import VllmSupervisor
-
-                if supervisor is None:
-                    supervisor = VllmSupervisor(config)
-                    resources.append(supervisor)
-                server = supervisor.server_for(name, lane)
-                engines[name] = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
-            else:
-                raise ConfigError(f"lane {name}: engine openai_http needs base_url (the server's URL, ending in /v1)")
+            raise ConfigError(f"lane {name}: engine openai_http needs base_url (the server's URL, ending in /v1)")
     return EngineSet(engines, resources)

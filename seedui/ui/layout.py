@@ -34,18 +34,25 @@ def page_css() -> str:
 
 
 def banner_html(service: LaneService) -> str:
-    """Which profile runs and why, and each lane's engine state. Always visible."""
+    """Which profile runs and why, each lane's engine state (and the RAM it needs, where known), and any
+    notice an engine has (a slower fallback and what to install). Always visible."""
     cfg = service.config
     tiny = cfg.profile == "tiny"
     label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
     what = escape(cfg.description)
     if tiny:
         what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
+    statuses = {name: service.engines.engines[name].status for name in cfg.lanes}
     states = " · ".join(
-        f"{escape(lane.display_name)}: {escape(service.engines.engines[name].status.state)}"
+        f"{escape(lane.display_name)}: {escape(statuses[name].state)}"
+        + (f" (needs ~{statuses[name].memory_gib:.1f} GB RAM)" if statuses[name].memory_gib else "")
         for name, lane in cfg.lanes.items()
     )
-    return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small></div>"
+    notices = "".join(
+        f'<div class="seedui-notice" role="status">{escape(notice)}</div>'
+        for notice in dict.fromkeys(status.notice for status in statuses.values() if status.notice)
+    )
+    return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small>{notices}</div>"
 
 
 def all_ready(service: LaneService) -> bool:

@@ -1,11 +1,12 @@
-"""One supervised `vllm serve`: spawn, /health wait with progress, log tail, restarts, status.
+"""One supervised server process (vLLM, llama.cpp): spawn, /health wait with progress, log tail, restarts.
 
 Start-up is watched through `/health`, and the state (starting / ready /
 failed, with the last lines of the server's log) is what the page shows for
 each lane on this server. A server that never came up is a configuration
 problem and is not retried; one that crashes after it was ready is restarted
 with bounded exponential back-off. The process itself (its group, stopping,
-reaping) is `procgroup.ProcessGroup`'s job.
+reaping) is `procgroup.ProcessGroup`'s job; what differs between programs
+(command line, model file, sleep mode) is its `ServerKind`'s.
 
 Everything here runs on one event loop, the one that serves requests: the
 supervisor task, the health checks and the sleep/wake calls.
@@ -18,22 +19,23 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from seedui.config import VllmOptions
 from seedui.engines.base import EngineStatus
-from seedui.engines.vllm.command import HOST, free_port, model_path, port_is_free, server_argv
-from seedui.engines.vllm.procgroup import STOP_GRACE_S, ProcessGroup
+from seedui.engines.servers.logtail import read_log_tail, short_line
+from seedui.engines.servers.ports import HOST, free_port, port_is_free
+from seedui.engines.servers.procgroup import STOP_GRACE_S, ProcessGroup
 from seedui.errors import EngineError
 
 if TYPE_CHECKING:
-    from seedui.engines.vllm.swap import SwapGroup
+    from seedui.engines.servers.swap import SwapGroup
 
 log = logging.getLogger(__name__)
 
@@ -42,29 +44,55 @@ MAX_RESTARTS = 5
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 STABLE_AFTER_S = 300.0  # up this long after a restart: the back-off starts again from the first step
-LOG_TAIL_LINES = 20
-LOG_TAIL_BYTES = 16_384
-SLEEP_LEVEL = 1
 SWAP_TIMEOUT_S = 300.0  # sleeping or waking an 8B model moves ~16 GB over PCIe: seconds, not minutes
 
 
 @dataclass(frozen=True)
 class ServerSpec:
+    """What a server serves; lanes whose specs are equal share one server."""
+
+    engine: str  # the lanes' `engine`: which ServerKind runs it
     model: str  # what the lane config names (HF id or path)
     served_name: str
-    options: VllmOptions
+    options: Any  # the lane's options block for that engine (`vllm`, `llamacpp`)
+    context_length: int | None = None  # for servers that size their KV cache from the lane (llama.cpp)
 
 
-class VllmServer:
-    """One supervised vLLM server. `start()` is shared: the first lane starts it, the others wait."""
+class ServerKind(Protocol):
+    """What differs between the programs a supervisor runs. One object per server."""
+
+    label: str  # "vLLM", "llama.cpp": in status lines and logs
+    slug: str  # in log file names
+    fix_hint: str  # what to do when the program cannot be run
+    startup_timeout_s: float
+    # HTTP routes that free the server's memory and bring it back in place (vLLM's sleep mode); None: taking
+    # turns stops the process and starts it again.
+    sleep_path: str | None
+    wake_path: str | None
+
+    def program(self) -> list[str]:
+        """The command prefix; raises EngineError saying what to install or set when there is none."""
+
+    def model_path(self, spec: ServerSpec, cache_dir: Path, progress: Callable[[str], None]) -> str:
+        """(Blocking: runs in a thread.) What the program loads; a download reports through `progress`."""
+
+    def argv(self, program: list[str], spec: ServerSpec, model_path: str, port: int) -> list[str]: ...
+
+    def env(self, takes_turns: bool) -> dict[str, str]: ...
+
+    def memory_gib(self, spec: ServerSpec, model_path: str) -> float | None:
+        """(Blocking.) The RAM the server needs for this model, where the kind can tell."""
+
+
+class ManagedServer:
+    """One supervised server. `start()` is shared: the first lane starts it, the others wait."""
 
     def __init__(
         self,
         spec: ServerSpec,
+        kind: ServerKind,
         *,
-        command: Sequence[str],
         cache_dir: Path,
-        startup_timeout_s: float,
         start_lock: asyncio.Lock | None = None,  # shared: servers start one at a time
         env: dict[str, str] | None = None,
         max_restarts: int = MAX_RESTARTS,
@@ -74,16 +102,16 @@ class VllmServer:
         self.spec = spec
         self.swap = swap
         self.asleep = False
-        self.command = tuple(command)
+        self.kind = kind
         self.cache_dir = cache_dir
-        self.startup_timeout_s = startup_timeout_s
-        self.env = {**(env or {}), "VLLM_SERVER_DEV_MODE": "1"} if swap is not None else env
+        self.startup_timeout_s = kind.startup_timeout_s
+        self.env = {**(env or {}), **kind.env(swap is not None)}
         self.max_restarts = max_restarts
         self.stop_grace_s = stop_grace_s
         self._start_lock = start_lock
         self.port = free_port()
         self.group: ProcessGroup | None = None  # the running server process and its children
-        self.log_path = cache_dir / "logs" / f"vllm-{_slug(spec.served_name)}-{self.port}.log"
+        self.log_path = cache_dir / "logs" / f"{kind.slug}-{_slug(spec.served_name)}-{self.port}.log"
         self.restarts = 0  # restarts after crashes, over the server's life
         self.startup_s: float | None = None  # the first start-up, spawn to healthy
         self._state: str = "starting"
@@ -92,6 +120,12 @@ class VllmServer:
         self._task: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
         self._closing = False
+        self.memory_gib: float | None = None  # what the server needs, where its kind can tell
+        # Taking turns by stopping (llama.cpp): the process is stopped on purpose until `wake()` starts it.
+        self._parked = False
+        self._running = asyncio.Event()
+        self._waking = False
+        self._ready_detail = ""
 
     # --- what lanes read -------------------------------------------------------
 
@@ -105,26 +139,32 @@ class VllmServer:
 
     @property
     def status(self) -> EngineStatus:
+        if self._waking:  # taking its turn: still "ready" for the lanes, whose requests wait for it
+            return EngineStatus("ready", f"{self._ready_detail}; starting again for a request ({self._detail})")
         tail = read_log_tail(self.log_path) if self._state != "ready" else []
         detail = self._detail
         if self._state == "ready" and self.asleep:
-            detail = f"{detail}; asleep (sleep mode): it wakes when a request comes, after the awake lane is idle"
+            detail = f"{detail}; asleep (taking turns): it wakes when a request comes, after the awake lane is idle"
         if self._state == "starting" and self.group is not None:
             detail = f"{detail} ({time.monotonic() - self._since:.0f} s)"
             if tail:
                 detail += f": {short_line(tail[-1])}"
-        return EngineStatus(self._state, detail, tail)  # type: ignore[arg-type]
+        return EngineStatus(self._state, detail, tail, self.memory_gib)  # type: ignore[arg-type]
 
     def _set(self, state: str, detail: str) -> None:
         self._state, self._detail = state, detail
-        log.info("vLLM %s (port %d): %s: %s", self.spec.served_name, self.port, state, detail)
+        log.info("%s %s (port %d): %s: %s", self.kind.label, self.spec.served_name, self.port, state, detail)
+
+    def _progress(self, detail: str) -> None:
+        """A step of the start-up before the process runs (a download), from any thread."""
+        self._detail = detail
 
     # --- life cycle ------------------------------------------------------------
 
     async def start(self) -> None:
         """Start supervising (once) and wait until the server is ready or has failed. Never raises."""
         if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"vllm-{self.spec.served_name}")
+            self._task = asyncio.create_task(self._supervise(), name=f"{self.kind.slug}-{self.spec.served_name}")
         await self._settled.wait()
 
     async def close(self) -> None:
@@ -138,8 +178,10 @@ class VllmServer:
         if self._state != "failed":
             self._set("failed", "stopped")
         self._task, self._closing, self._settled = None, False, asyncio.Event()
+        self._parked = False
 
     async def _supervise(self) -> None:
+        label = self.kind.label
         try:
             ok = await self._launch()
             self._settled.set()
@@ -148,8 +190,12 @@ class VllmServer:
             while not self._closing:
                 assert self.group is not None
                 up_since = time.monotonic()
-                why = f"vLLM exited (code {await self.group.wait()})"
-                await self._stop_group()  # the engine core and workers may outlive the API process
+                code = await self.group.wait()
+                if self._parked:  # stopped on purpose to make room for another lane's model
+                    await self._running.wait()  # until `wake()` has started it again
+                    continue
+                why = f"{label} exited ({exit_text(code)})"
+                await self._stop_group()  # vLLM's engine core and workers may outlive the API process
                 if self.swap is not None:
                     self.swap.gone(self)
                 if self._closing:
@@ -170,51 +216,56 @@ class VllmServer:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a supervisor bug must show on the page, not vanish in a task
-            log.exception("vLLM supervisor failed")
+            log.exception("%s supervisor failed", label)
             self._set("failed", f"supervisor error: {type(exc).__name__}: {exc}")
         finally:
             self._settled.set()
 
-    async def _launch(self) -> bool:
+    async def _launch(self, make_room: bool = True) -> bool:
         """Spawn the server and wait for /health. True when ready; on failure the state says why."""
         lock = self._start_lock or contextlib.nullcontext()
         if self._start_lock is not None and self._start_lock.locked():
-            self._set("starting", "waiting for another vLLM server to finish starting (one at a time on a GPU)")
+            self._set("starting", "waiting for another server to finish starting (one at a time)")
         async with lock:
             try:
-                path = await asyncio.to_thread(model_path, self.spec.model, self.cache_dir)
+                program = self.kind.program()
+                path = await asyncio.to_thread(self.kind.model_path, self.spec, self.cache_dir, self._progress)
+            except EngineError as exc:
+                self._set("failed", str(exc))
+                return False
             except Exception as exc:
                 self._set("failed", f"cannot find the model {self.spec.model}: {exc}")
                 return False
             if not port_is_free(self.port):
                 self.port = free_port()
-            if self.swap is not None:
+            if self.swap is not None and make_room:
                 try:
                     await self.swap.make_room(self)  # the awake server goes to sleep first: its memory is needed
                 except EngineError as exc:
-                    self._set("failed", f"cannot make room on the GPU: {exc}")
+                    self._set("failed", f"cannot make room: {exc}")
                     return False
-            argv = server_argv(self.command, path, self.spec.served_name, self.port, self.spec.options)
+            argv = self.kind.argv(program, self.spec, path, self.port)
             try:
                 await self._spawn(argv)
             except EngineError as exc:
                 self._set("failed", str(exc))
                 return False
             except OSError as exc:
-                self._set("failed", f"cannot run {' '.join(self.command)!r}: {exc}; set vllm_command to a working one")
+                self._set("failed", f"cannot run {' '.join(program)!r}: {exc}; {self.kind.fix_hint}")
                 return False
-            ok = await self._wait_healthy()
+            ok = await self._wait_healthy(path)
             if ok and self.swap is not None:
                 self.swap.started(self)
             return ok
 
     async def _spawn(self, argv: list[str]) -> None:
-        try:  # the log is ours, not vLLM's: a folder that cannot be made must not read as "cannot run vllm"
+        label = self.kind.label
+        try:  # the log is ours, not the server's: a folder that cannot be made must not read as "cannot run"
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             logf = self.log_path.open("ab")
         except OSError as exc:
             raise EngineError(
-                f"cannot write the vLLM log {self.log_path}: {exc.strerror or exc}; "
+                f"cannot write the {label} log {self.log_path}: {exc.strerror or exc}; "
                 "make its folder writable or set cache_dir to a writable folder"
             ) from None
         with logf:
@@ -222,10 +273,11 @@ class VllmServer:
             logf.flush()
             self.group = await ProcessGroup.spawn(argv, stdout=logf, env={**os.environ, **(self.env or {})})
         self._since = time.monotonic()
-        self._set("starting", f"vLLM is loading {self.spec.model} on port {self.port}")
+        self._set("starting", f"{label} is loading {self.spec.model} on port {self.port}")
 
-    async def _wait_healthy(self) -> bool:
+    async def _wait_healthy(self, path: str) -> bool:
         assert self.group is not None
+        label = self.kind.label
         started = time.monotonic()
         deadline = started + self.startup_timeout_s
         async with httpx.AsyncClient(timeout=2.0) as client:
@@ -233,11 +285,11 @@ class VllmServer:
                 code = self.group.returncode
                 if code is not None:
                     last = [short_line(x) for x in read_log_tail(self.log_path, 3)]
-                    self._set("failed", f"vLLM exited during start-up (code {code}): {' | '.join(last)}")
+                    self._set("failed", f"{label} exited during start-up ({exit_text(code)}): {' | '.join(last)}")
                     await self._stop_group()
                     return False
                 if time.monotonic() > deadline:
-                    self._set("failed", f"vLLM was not healthy within {self.startup_timeout_s:g} s; stopped it")
+                    self._set("failed", f"{label} was not healthy within {self.startup_timeout_s:g} s; stopped it")
                     await self._stop_group()
                     return False
                 with contextlib.suppress(httpx.HTTPError):
@@ -247,7 +299,11 @@ class VllmServer:
         elapsed = time.monotonic() - started
         if self.startup_s is None:
             self.startup_s = elapsed
-        self._set("ready", f"{self.spec.model} on vLLM at {self.root_url} (started in {elapsed:.0f} s)")
+        self.memory_gib = await asyncio.to_thread(self.kind.memory_gib, self.spec, path)
+        need = f"; needs ~{self.memory_gib:.1f} GB of RAM" if self.memory_gib else ""
+        self._ready_detail = f"{self.spec.model} on {label} at {self.root_url}{need}"
+        self._set("ready", f"{self._ready_detail} (started in {elapsed:.0f} s)")
+        self._running.set()
         return True
 
     async def _stop_group(self) -> None:
@@ -255,63 +311,65 @@ class VllmServer:
         if group is not None:
             await group.stop(self.stop_grace_s)
 
-    # --- sleep mode --------------------------------------------------------------
+    # --- taking turns (sleep mode) -------------------------------------------------
 
     def lease(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Hold the GPU for one request: a no-op unless this server is in a swap group."""
+        """Hold the machine for one request: a no-op unless this server takes turns in a swap group."""
         return self.swap.lease(self) if self.swap is not None else contextlib.nullcontext()
 
     async def sleep(self) -> None:
-        await self._post(f"/sleep?level={SLEEP_LEVEL}")
+        """Free this server's memory for another: in place where the program can (vLLM), else stop it."""
+        if self.kind.sleep_path is not None:
+            await self._post(self.kind.sleep_path)
+        else:
+            self._parked = True
+            self._running.clear()
+            await self._stop_group()
         self.asleep = True
-        log.info("vLLM %s is asleep", self.spec.served_name)
+        log.info("%s %s is asleep", self.kind.label, self.spec.served_name)
 
     async def wake(self) -> None:
-        await self._post("/wake_up")
+        if self.kind.wake_path is not None:
+            await self._post(self.kind.wake_path)
+        elif self._parked:
+            self._waking = True
+            try:
+                ok = await self._launch(make_room=False)  # the swap group made room already
+            finally:
+                self._waking = False
+            if not ok:
+                why = self._detail
+                self._set("ready", f"{self._ready_detail}; its last start failed ({why})")
+                raise EngineError(f"{self.kind.label} for {self.spec.model} could not start again: {why}")
+            self._parked = False
+            self._running.set()
         self.asleep = False
-        log.info("vLLM %s is awake", self.spec.served_name)
+        log.info("%s %s is awake", self.kind.label, self.spec.served_name)
 
     async def _post(self, path: str) -> None:
+        label = self.kind.label
         try:
             async with httpx.AsyncClient(timeout=SWAP_TIMEOUT_S) as client:
                 resp = await client.post(f"{self.root_url}{path}")
         except httpx.HTTPError as exc:
-            raise EngineError(f"vLLM for {self.spec.model}: {path} failed: {exc or type(exc).__name__}") from None
+            raise EngineError(f"{label} for {self.spec.model}: {path} failed: {exc or type(exc).__name__}") from None
         if resp.status_code != 200:
             hint = " (is sleep mode enabled, and is this vLLM new enough?)" if resp.status_code == 404 else ""
-            raise EngineError(f"vLLM for {self.spec.model}: {path} answered {resp.status_code}{hint}")
+            raise EngineError(f"{label} for {self.spec.model}: {path} answered {resp.status_code}{hint}")
+
+
+def exit_text(code: int) -> str:
+    """'code 3', or 'killed by SIGILL: ...' for a signal (negative codes)."""
+    if code >= 0:
+        return f"code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    if name == "SIGILL":
+        return "killed by SIGILL: an instruction this CPU lacks; the program was built for another CPU"
+    return f"killed by {name}"
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:80] or "model"
-
-
-# --- the log tail the page shows ------------------------------------------------------
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PREFIX = re.compile(r"^\(\w+ pid=\d+\)\s*|^(INFO|WARNING|ERROR|DEBUG)\s+\d\d-\d\d \d\d:\d\d:\d\d\s+\[[^\]]*\]\s*")
-
-
-def read_log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
-    """The last lines of a server log; progress bars reduced to their latest state."""
-    try:
-        with path.open("rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - LOG_TAIL_BYTES))
-            data = f.read().decode("utf-8", "replace")
-    except OSError:
-        return []
-    out = []
-    for raw in data.split("\n"):  # not splitlines(): a \r is a progress bar redrawing its line
-        line = _ANSI.sub("", raw.rstrip("\r").rsplit("\r", 1)[-1]).rstrip()
-        if line:
-            out.append(line[:400])
-    return out[-lines:]
-
-
-def short_line(line: str) -> str:
-    """A log line without vLLM's `(APIServer pid=1) INFO 01-02 03:04:05 [file.py:12]` prefix."""
-    for _ in range(2):
-        line = _PREFIX.sub("", line)
-    return line.strip()[:200]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 
 from seedui.config import VllmOptions
-from seedui.engines.vllm.command import free_port, port_is_free, server_argv
+from seedui.engines.servers.ports import free_port, port_is_free
+from seedui.engines.servers.vllm import server_argv
 
 
 def test_argv_for_vllm_serve_puts_the_model_first():
