@@ -228,35 +228,36 @@ class ManagedServer:
             self._set("starting", "waiting for another server to finish starting (one at a time)")
         async with lock:
             try:
-                program = self.kind.program()
-                path = await asyncio.to_thread(self.kind.model_path, self.spec, self.cache_dir, self._progress)
+                path = await self._prepare_and_spawn(make_room)
             except EngineError as exc:
                 self._set("failed", str(exc))
-                return False
-            except Exception as exc:
-                self._set("failed", f"cannot find the model {self.spec.model}: {exc}")
-                return False
-            if not port_is_free(self.port):
-                self.port = free_port()
-            if self.swap is not None and make_room:
-                try:
-                    await self.swap.make_room(self)  # the awake server goes to sleep first: its memory is needed
-                except EngineError as exc:
-                    self._set("failed", f"cannot make room: {exc}")
-                    return False
-            argv = self.kind.argv(program, self.spec, path, self.port)
-            try:
-                await self._spawn(argv)
-            except EngineError as exc:
-                self._set("failed", str(exc))
-                return False
-            except OSError as exc:
-                self._set("failed", f"cannot run {' '.join(program)!r}: {exc}; {self.kind.fix_hint}")
                 return False
             ok = await self._wait_healthy(path)
             if ok and self.swap is not None:
                 self.swap.started(self)
             return ok
+
+    async def _prepare_and_spawn(self, make_room: bool) -> str:
+        """Find the program and the model (a download), make room, spawn. The model's path; EngineError says why not."""
+        program = self.kind.program()
+        try:
+            path = await asyncio.to_thread(self.kind.model_path, self.spec, self.cache_dir, self._progress)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError(f"cannot find the model {self.spec.model}: {exc}") from None
+        if not port_is_free(self.port):
+            self.port = free_port()
+        if self.swap is not None and make_room:
+            try:
+                await self.swap.make_room(self)  # the awake server goes to sleep first: its memory is needed
+            except EngineError as exc:
+                raise EngineError(f"cannot make room: {exc}") from None
+        try:
+            await self._spawn(self.kind.argv(program, self.spec, path, self.port))
+        except OSError as exc:
+            raise EngineError(f"cannot run {' '.join(program)!r}: {exc}; {self.kind.fix_hint}") from None
+        return path
 
     async def _spawn(self, argv: list[str]) -> None:
         label = self.kind.label
