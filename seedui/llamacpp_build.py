@@ -177,7 +177,7 @@ def _source(work: Path, sdist: Path | None) -> Path:
     if sdist is None:
         print(f"downloading llama-cpp-python {LLAMA_CPP_PYTHON}'s source from PyPI (76 MB)...", flush=True)
         got = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", "llama-cpp-python",
              f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(work / "sdist")],
             capture_output=True, text=True, check=False,
         )  # fmt: skip

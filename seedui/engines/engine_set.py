@@ -10,6 +10,7 @@ engine's start-up has ended, ready or failed; requests can await it
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ class EngineSet:
                 log.exception("closing %r failed", what)
 
 
-FALLBACK_WHAT = {"transformers": "the transformers engine in this process (several times slower on a CPU)"}
+FALLBACK_WHAT = "the transformers engine in this process (several times slower on a CPU)"
 
 
 def build_engines(config: AppConfig) -> EngineSet:
@@ -105,23 +106,16 @@ def build_engines(config: AppConfig) -> EngineSet:
         timeout_s = config.limits.lane_timeout_s
         if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
             engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
-        elif is_managed(lane):  # a server we start and supervise (`vllm serve`, `llama-server`)
+        elif is_managed(lane):  # a server we start and supervise (`llama-server`, `vllm serve`)
             if supervisor is None:
                 supervisor = ServerSupervisor(config)
                 resources.append(supervisor)
             server = supervisor.server_for(name, lane)
-            engine: Engine = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
-            fallback = lane.llamacpp.fallback if lane.engine == "llamacpp" else None
-            if fallback == "transformers":
+            engines[name] = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
+            if lane.engine == "llamacpp" and lane.llamacpp.fallback == "transformers":
                 plain = lane.model_copy(update={"engine": "transformers"})
-                engine = FallbackEngine(
-                    name,
-                    engine,
-                    server.kind.label,
-                    lambda plain=plain: transformers_engine(plain),
-                    FALLBACK_WHAT[fallback],
-                )
-            engines[name] = engine
+                make = functools.partial(transformers_engine, plain)
+                engines[name] = FallbackEngine(name, engines[name], server.kind.label, make, FALLBACK_WHAT)
         else:
             raise ConfigError(f"lane {name}: engine openai_http needs base_url (the server's URL, ending in /v1)")
     return EngineSet(engines, resources)

@@ -70,6 +70,7 @@ class OpenAIHttpEngine:
         self._status = EngineStatus("starting", f"checking {self.base_url}")
         self._http: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # where the client was made (for a clear error)
+        self._process = 0  # which start of a supervised server the client's connections belong to
         self._can_tokenize = self.dialect.tokenizer is not None
 
     # --- identity and state -------------------------------------------------
@@ -152,8 +153,11 @@ class OpenAIHttpEngine:
                 f"{self.name}: used from a second event loop; an engine starts, streams and closes on one loop"
             )
         client = self._http
-        if client is not None and str(client.base_url).rstrip("/") != self.base_url:
-            await client.close()  # the supervised server came back on another port
+        # A supervised server started again (a restart, or its turn after taking turns) is a new process, maybe on
+        # the same port: the pool's kept-alive connections went with the old one and must not be reused.
+        process = self.server.spawns if self.server is not None else 0
+        if client is not None and (str(client.base_url).rstrip("/") != self.base_url or process != self._process):
+            await client.close()
             client = None
         if client is None:
             client = openai.AsyncOpenAI(
@@ -162,7 +166,7 @@ class OpenAIHttpEngine:
                 max_retries=0,  # a retried stream would repeat text; errors go to the lane
                 timeout=openai.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S),
             )
-            self._http, self._loop = client, loop
+            self._http, self._loop, self._process = client, loop, process
         return client
 
     def _require_ready(self) -> None:

@@ -65,8 +65,7 @@ class LlamaCppKind:
     sleep_path = None
     wake_path = None
 
-    @staticmethod
-    def takes_turns(options: LlamaCppOptions) -> bool:
+    def takes_turns(self, options: LlamaCppOptions) -> bool:
         return options.take_turns
 
     def program(self) -> list[str]:

@@ -70,6 +70,9 @@ class ServerKind(Protocol):
     sleep_path: str | None
     wake_path: str | None
 
+    def takes_turns(self, options: Any) -> bool:
+        """Whether a server with these options takes turns with the others of its engine (`swap.py`)."""
+
     def program(self) -> list[str]:
         """The command prefix; raises EngineError saying what to install or set when there is none."""
 
@@ -113,6 +116,7 @@ class ManagedServer:
         self.group: ProcessGroup | None = None  # the running server process and its children
         self.log_path = cache_dir / "logs" / f"{kind.slug}-{_slug(spec.served_name)}-{self.port}.log"
         self.restarts = 0  # restarts after crashes, over the server's life
+        self.spawns = 0  # processes started, over the server's life (each a new one for clients to connect to)
         self.startup_s: float | None = None  # the first start-up, spawn to healthy
         self._state: str = "starting"
         self._detail = "waiting to start"
@@ -273,6 +277,7 @@ class ManagedServer:
             logf.write(f"\n=== seedui: {' '.join(argv)}\n".encode())
             logf.flush()
             self.group = await ProcessGroup.spawn(argv, stdout=logf, env={**os.environ, **(self.env or {})})
+            self.spawns += 1
         self._since = time.monotonic()
         self._set("starting", f"{label} is loading {self.spec.model} on port {self.port}")
 

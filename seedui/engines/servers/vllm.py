@@ -66,8 +66,7 @@ class VllmKind:
     sleep_path = f"/sleep?level={SLEEP_LEVEL}"
     wake_path = "/wake_up"
 
-    @staticmethod
-    def takes_turns(options: VllmOptions) -> bool:
+    def takes_turns(self, options: VllmOptions) -> bool:
         return SLEEP_FLAG in options.extra_args
 
     def program(self) -> list[str]:
