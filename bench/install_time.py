@@ -86,12 +86,12 @@ def measure(candidate: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(OUT.read_text()) if OUT.exists() else {}
     for candidate in argv:
         print(f"{candidate}...", file=sys.stderr, flush=True)
-        results[candidate] = measure(candidate)
-        brief = {k: v for k, v in results[candidate].items() if k not in ("output_tail", "llama_server_build")}
-        print(f"  {brief}", file=sys.stderr, flush=True)
+        result = measure(candidate)
+        print(f"  {json.dumps(result)}", file=sys.stderr, flush=True)
+        results = json.loads(OUT.read_text()) if OUT.exists() else {}  # read late: another run may have written
+        results[candidate] = result
         OUT.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -210,6 +210,7 @@ def _run(argv: list[str], log: Path, progress: bool = False) -> None:
                 if done // 10 > shown:
                     shown = done // 10
                     print(f"  building llama-server: {done}%", flush=True)
+                    out.flush()
         if proc.wait() != 0:
             out.flush()
             tail = log.read_text(errors="replace").splitlines()[-15:]

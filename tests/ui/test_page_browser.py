@@ -256,8 +256,9 @@ def test_theme_toggle_recolours_code(ran_page: Any, artifacts) -> None:
 
 def test_stop_halts_all_lanes(page: Any) -> None:
     open_app(page)
-    short_greedy(page, 300)
-    page.fill("#compare-prompt textarea", "Count from 1 to 300, separated by commas: 1, 2, 3, 4, 5,")
+    # Long enough that no lane can finish first: llama.cpp's server streams a few hundred tokens in seconds.
+    short_greedy(page, 3000)
+    page.fill("#compare-prompt textarea", "Count from 1 to 3000, separated by commas: 1, 2, 3, 4, 5,")
     page.click("#compare-run")
     page.wait_for_function(
         "(names) => names.every(n => (document.querySelector(`#lane-${n} .seedui-answer`)?.textContent.length"
