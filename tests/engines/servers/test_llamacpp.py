@@ -27,6 +27,8 @@ from seedui.engines.engine_set import build_engines
 from seedui.errors import EngineError, UserError
 from seedui.prompts import build_request, check_fits
 from seedui.sampling import SamplingSettings
+from seedui.service import LaneService
+from seedui.ui.layout import banner_html
 from seedui.weights import gguf_memory_gib
 from tests.conftest import LoopThread
 
@@ -53,13 +55,19 @@ def loop():
 
 
 @pytest.fixture(scope="module")
-def engines(llama_server, loop, tmp_path_factory):
-    es = build_engines(tiny(tmp_path_factory.mktemp("llamacpp")))
+def engine_set(llama_server, loop, tmp_path_factory):
+    config = tiny(tmp_path_factory.mktemp("llamacpp"))
+    es = build_engines(config)
     loop.run(es.start())
     for name, engine in es.engines.items():
         assert engine.status.state == "ready", f"{name}: {engine.status.detail}"
-    yield es.engines
+    yield config, es
     loop.run(es.close())
+
+
+@pytest.fixture(scope="module")
+def engines(engine_set):
+    return engine_set[1].engines
 
 
 def completion(max_tokens: int = 24, prompt: str = PROMPT, **sampling: Any) -> GenerationRequest:
@@ -87,7 +95,7 @@ def slots(engine) -> list[dict[str, Any]]:
 # --- one server, one copy of the weights ------------------------------------------------------------
 
 
-def test_three_lanes_share_one_server_and_one_copy_of_the_weights(engines, tiny_gguf):
+def test_three_lanes_share_one_server_and_one_copy_of_the_weights(engine_set, engines, tiny_gguf):
     servers = {engine.server for engine in engines.values()}
     assert len(servers) == 1
     (server,) = servers
@@ -97,6 +105,8 @@ def test_three_lanes_share_one_server_and_one_copy_of_the_weights(engines, tiny_
     assert str(tiny_gguf) in psutil.Process(server.group.pid).cmdline()
     assert engines["base"].status.memory_gib == pytest.approx(gguf_memory_gib(tiny_gguf, 8192))
     assert "needs ~0.3 GB of RAM" in engines["base"].status.detail
+    # The page states it for each lane.
+    assert banner_html(LaneService(*engine_set)).count("(needs ~0.3 GB RAM)") == 3
 
 
 # --- streaming, stop strings, seeds, usage -------------------------------------------------------------
