@@ -116,6 +116,11 @@ def cpu_features() -> frozenset[str]:
     return frozenset()
 
 
+def cpu_count() -> int:
+    """The CPUs this process may use (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def choose_level(machine: str | None = None, features: frozenset[str] | None = None) -> Level | None:
     """The best level the given (default: this) CPU runs; None where we do not build."""
     features = cpu_features() if features is None else features
@@ -279,8 +284,7 @@ def build(cache_dir: Path, jobs: int, sdist: Path | None = None, force: bool = F
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="default: %(default)s")
-    p.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                   else os.cpu_count() or 1, help="parallel compile jobs (default: the CPUs here)")  # fmt: skip
+    p.add_argument("--jobs", type=int, default=cpu_count(), help="parallel compile jobs (default: the CPUs here)")
     p.add_argument("--sdist", type=Path, help="a llama-cpp-python sdist already downloaded")
     p.add_argument("--force", action="store_true", help="build again even when it is built")
     args = p.parse_args(argv)

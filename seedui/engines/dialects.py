@@ -89,7 +89,8 @@ class Dialect:
             else:
                 body["prompt"] = request.prompt
             data = await client.post(f"{root_url}/tokenize", body=body, cast_to=object)
-            return _count(data.get("count") if isinstance(data, dict) else None)
+            count = data.get("count") if isinstance(data, dict) else None
+            return count if isinstance(count, int) else None
         if self.tokenizer == "llamacpp":
             prompt = request.prompt
             if request.messages is not None:  # rendered exactly as the chat endpoint renders it
@@ -101,10 +102,6 @@ class Dialect:
             tokens = data.get("tokens") if isinstance(data, dict) else None
             return len(tokens) if isinstance(tokens, list) else None
         return None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) else None
 
 
 OPENAI = Dialect("openai")

@@ -25,13 +25,8 @@ from seedui.config import LlamaCppOptions
 from seedui.engines.servers.ports import HOST
 from seedui.engines.servers.server import ServerSpec
 from seedui.errors import EngineError
-from seedui.llamacpp_build import INSTALL_HINT, LlamaServerUnusable, find_llama_server
+from seedui.llamacpp_build import INSTALL_HINT, LlamaServerUnusable, cpu_count, find_llama_server
 from seedui.weights import gguf_file, gguf_memory_gib
-
-
-def cpu_count() -> int:
-    """The CPUs this process may use (a container's limit, not the host's count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def server_argv(program: list[str], model_path: str, served_name: str, port: int, context_length: int,
