@@ -68,9 +68,13 @@ class LlamaCppOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     # Where the weights come from when the lane's model is not a local .gguf file nor an embedded one.
     gguf: GgufSource | None = None
-    # Slots: requests decoded together in one batch. They share one KV cache of `context_length` tokens
-    # (llama.cpp's unified KV cache), so a slot costs nothing until a request uses it.
+    # Slots: requests decoded together in one batch. They share one KV cache (llama.cpp's unified KV cache), so
+    # a slot costs nothing until a request uses it; when the requests in flight fill the cache, llama.cpp fails
+    # them all ("Context size has been exceeded").
     parallel: int = Field(8, ge=1, le=256)
+    # Tokens that cache holds, all slots together (RAM: Seed-Coder-8B 128 KiB a token, SmolLM2-135M 22.5 KiB).
+    # Default: the lane's context_length, room for one full-length request.
+    kv_tokens: int | None = Field(None, ge=16)
     threads: int | None = Field(None, ge=1, description="CPU threads; default: the CPUs this process may use")
     # One lane's model loaded at a time (machines with too little RAM for all): a request for a stopped
     # server waits until the running one is idle, stops it, and starts its own.

