@@ -8,6 +8,9 @@ python app.py --config examples/configs/seed-coder-80gb.yaml
 
 from __future__ import annotations
 
+# First, before anything can touch CUDA: on a ZeroGPU Space this imports `spaces`, which patches torch at import.
+from seedui.engines import zerogpu  # isort: split
+
 import argparse
 import logging
 import signal
@@ -46,8 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 to serve a network)")
     p.add_argument("--port", type=int, help="port to listen on (default: 7860 or the next free one)")
     p.add_argument("--share", action="store_true", default=None, help="ask Gradio for a public tunnel link")
-    p.add_argument("--cache-dir", type=Path, help="where converted models and the share database live")
-    p.add_argument("--db", type=Path, help="SQLite file for shared comparisons (default: /data on a Space, else cache)")
+    p.add_argument("--cache-dir", type=Path, help="where converted models and the database live")
+    p.add_argument("--db", type=Path, help="SQLite file for shares and votes (default: /data on a Space, else cache)")
     p.add_argument("--pyodide-dir", type=Path, help="local copy of Pyodide to serve (default: the fetched npm copy)")
     p.add_argument("--run-timeout", type=float, help="time limit in seconds for code run in the browser (default 10)")
     p.add_argument(
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"seedui: {exc}", file=sys.stderr)
         return 2
+    if zerogpu.ON_ZEROGPU:  # on the main thread and before launch, where ZeroGPU needs the models placed
+        zerogpu.PLACED.place(config)
     from seedui.webapp import build_app  # heavy imports after the config is known to be good
 
     app = build_app(config)

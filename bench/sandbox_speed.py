@@ -9,7 +9,9 @@ from the local copy; run ``python -m seedui.sandbox.fetch`` first) and prints:
   panel (goal: 2.5 s), with the server's start-up snapshot and without it;
 * warm ``print(1)``: ``window.seedui.run`` round trip once Python is up (goal:
   100 ms), and the same through the button and the panel;
-* a run right after a time-limit kill (a new worker from the snapshot).
+* a run right after a time-limit kill (a new worker from the snapshot);
+* a JavaScript ``console.log(1)`` round trip, a run every 0.3 s as clicks come (each JavaScript run gets a
+  worker of its own; the runner keeps the next one loaded).
 
 Timings on a shared 2-core machine are noisy: the load average is printed beside them.
 """
@@ -53,11 +55,12 @@ MEASURE_CLICK = """() => new Promise((resolve) => {
     block.querySelector('.seedui-run').click();
 })"""
 
-WARM_API = """async (n) => {
+WARM_API = """async ([n, language, code, pauseMs]) => {
     const times = [];
     for (let i = 0; i < n; i++) {
+        if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         const t0 = performance.now();
-        const r = await window.seedui.run({language: 'python', code: 'print(1)'});
+        const r = await window.seedui.run({language, code});
         if (r.stdout !== '1\\n') throw new Error('unexpected: ' + JSON.stringify(r));
         times.push(performance.now() - t0);
     }
@@ -122,8 +125,10 @@ def warm_figures(browser, url: str, n: int) -> tuple[float, list[str]]:
     page = open_page(browser, url)
     try:
         page.evaluate(MEASURE_CLICK)  # start Python
-        warm = page.evaluate(WARM_API, n)
+        warm = page.evaluate(WARM_API, [n, "python", "print(1)", 0])
         rows = [f"warm print(1), seedui.run round trip         {describe(warm)}"]
+        javascript = page.evaluate(WARM_API, [n, "javascript", "console.log(1)", 300])
+        rows.append(f"console.log(1), seedui.run, every 0.3 s      {describe(javascript)}")
         button = [page.evaluate(MEASURE_CLICK) for _ in range(min(20, n))]
         rows.append(f"warm print(1), click -> output in the panel  {describe(button)}")
         page.evaluate("window.seedui.run({language: 'python', code: 'while True: pass', timeoutMs: 300})")

@@ -65,8 +65,8 @@ class DirectEngine:
     def request(self, prompt: str, settings: dict[str, Any]) -> Any:
         from seedui.prompts import build_request
 
-        sampling, system_prompt = self.playground.lane_settings(settings, LANE)
-        return build_request(self.config.lanes[LANE], sampling, system_prompt=system_prompt, prompt=prompt)
+        sampling, prompt_options = self.playground.lane_settings(settings, LANE)
+        return build_request(self.config.lanes[LANE], sampling, **prompt_options, prompt=prompt)
 
     def run(self, prompt: str, settings: dict[str, Any]) -> Timing:
         return self.loop.run_until_complete(self._run(self.request(prompt, settings)))

@@ -141,12 +141,13 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     concurrency: int = Field(4, ge=1, description="generation events run at once")
-    max_queue: int = Field(32, ge=1, description="waiting requests before 'queue full'")
+    max_queue: int = Field(32, ge=1, description="generations waiting before 'queue full' (page and API)")
     max_prompt_chars: int = Field(32_000, ge=1)
     max_prompt_tokens: int = Field(8_192, ge=1)
     max_total_tokens: int = Field(16_384, ge=1, description="max_tokens summed over a request's lanes")
     requests_per_minute: int = Field(30, ge=1, description="per client")
     shares_per_minute: int = Field(10, ge=1, description="shares saved per client")
+    votes_per_minute: int = Field(10, ge=1, description="arena votes per client")
     lane_timeout_s: float = Field(120.0, gt=0, description="a lane silent this long is failed")
 
 

@@ -3,7 +3,9 @@
 Each lane runs as its own task. One lane failing (bad input for that lane,
 an engine error, a hang) becomes that lane's `error`; the others go on.
 Updates are coalesced: the consumer gets a snapshot of every lane at most
-`UPDATE_INTERVAL_S` apart, so long answers do not flood the browser.
+`UPDATE_INTERVAL_S` apart, so long answers do not flood the browser. The
+first snapshot comes at once, before any lane has produced anything: the
+request has started (the page starts each lane's clock from it).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class LaneRun:
     ended: float | None = None
     status: str = ""  # what the lane waits for before its first token (a lane still loading), else ""
     waited_s: float | None = None  # how long it waited for its engine to start
+    prompt: str | None = None  # the exact text a completion lane was sent (None: chat turns, templated later)
 
     def stats(self) -> dict[str, Any]:
         now = self.ended or time.perf_counter()
@@ -69,13 +72,21 @@ class LaneRun:
     def snapshot(self) -> dict[str, Any]:
         """The lane dict. While the lane waits for its engine, `status` says so and `stats` stays empty."""
         if self.status:
-            return {"text": "", "reasoning": "", "stats": {}, "error": None, "status": self.status}
+            return {
+                "text": "",
+                "reasoning": "",
+                "stats": {},
+                "error": None,
+                "status": self.status,
+                "prompt": self.prompt,
+            }
         return {
             "text": self.text,
             "reasoning": self.reasoning,
             "stats": self.stats(),
             "error": self.error,
             "status": "",
+            "prompt": self.prompt,
         }
 
 
@@ -193,12 +204,13 @@ async def fan_out(
     `failed` holds lanes refused before they started (bad per-lane settings):
     they appear with their error from the first snapshot on.
     """
-    runs = {job.name: LaneRun() for job in jobs}
+    runs = {job.name: LaneRun(prompt=job.request.prompt, prompt_tokens=job.prompt_tokens) for job in jobs}
     for name, error in (failed or {}).items():
         runs[name] = LaneRun(error=error, finish_reason="error", ended=time.perf_counter())
     wake = asyncio.Event()
     tasks = [asyncio.create_task(run_lane(job, runs[job.name], wake.set, timeout_s)) for job in jobs]
     try:
+        yield {name: run.snapshot() for name, run in runs.items()}  # started: not counted for coalescing
         last_sent = 0.0
         while True:
             await _wait_any(wake, tasks)

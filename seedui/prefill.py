@@ -20,11 +20,11 @@ from seedui.config import AppConfig
 from seedui.controls import SLIDER_FIELDS, shown_values
 from seedui.deeplink import DeepLink
 from seedui.errors import UserError
+from seedui.prompts import AS_TYPED, INSTRUCTION_AS
 from seedui.sampling import SamplingSettings
-from seedui.service import lane_settings
+from seedui.service import NON_SAMPLING_KEYS, lane_settings
 
 COMPARE = "compare"
-NON_SAMPLING_KEYS = ("system_prompt",)
 
 
 @dataclass
@@ -45,6 +45,7 @@ class PageFill:
     tab: str | None = None  # the tab to select
     text: dict[str, str] = field(default_factory=dict)  # tab -> its prompt / message / code box
     lanes: dict[str, list[str]] = field(default_factory=dict)  # tab -> the lanes to tick
+    instruction_as: dict[str, str] = field(default_factory=dict)  # Base lane -> how the prompt reaches it
     sampling: SamplingFill = field(default_factory=SamplingFill)
     notes: list[str] = field(default_factory=list)
 
@@ -115,6 +116,10 @@ def playground_fill(comparison: Mapping[str, Any], config: AppConfig, limit: int
     system = shared.get("system_prompt") or next(
         (v.get("system_prompt") for v in per_lane.values() if v.get("system_prompt")), ""
     )
+    for name in here:
+        if not config.lanes[name].chats:
+            way = (per_lane.get(name) or {}).get("instruction_as", shared.get("instruction_as", AS_TYPED))
+            fill.instruction_as[name] = way if way in INSTRUCTION_AS else AS_TYPED
     sampling = fill.sampling
     sampling.system_prompt = system if isinstance(system, str) else ""
     shared_sampling = {k: v for k, v in shared.items() if k not in NON_SAMPLING_KEYS}

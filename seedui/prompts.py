@@ -8,11 +8,70 @@ endpoints apply the server's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from seedui.config import FimConfig, LaneConfig
 from seedui.engines.base import GenerationRequest, Message
 from seedui.errors import UserError
 from seedui.sampling import SamplingSettings
+
+# How an instruction reaches a completion (Base) lane: as typed, or as a comment in a language followed by the
+# start of the code. A base model continues text, so a bare instruction is often "continued" with one token and
+# a stop; Seed-Coder's README prompts its Base model the second way (`#write a quick sort algorithm`), and the
+# model writes the code that the comment announces.
+AS_TYPED = "typed"
+
+
+@dataclass(frozen=True)
+class CodeComment:
+    """A language's comment around an instruction, and the code its files start with (often nothing)."""
+
+    name: str  # as people write it
+    open: str
+    close: str = ""  # a block comment's end; "" for a line comment (then every line gets `open`)
+    start: str = ""
+
+
+INSTRUCTION_COMMENTS: dict[str, CodeComment] = {
+    "python": CodeComment("Python", "# "),
+    "javascript": CodeComment("JavaScript", "// "),
+    "typescript": CodeComment("TypeScript", "// "),
+    "rust": CodeComment("Rust", "// "),
+    "go": CodeComment("Go", "// ", start="package main\n\n"),
+    "java": CodeComment("Java", "// "),
+    "c": CodeComment("C", "// "),
+    "cpp": CodeComment("C++", "// "),
+    "html": CodeComment("HTML", "<!-- ", " -->", start="<!DOCTYPE html>\n"),
+    "css": CodeComment("CSS", "/* ", " */"),
+    "sql": CodeComment("SQL", "-- "),
+    "shell": CodeComment("shell", "# "),
+}
+INSTRUCTION_AS = (AS_TYPED, *INSTRUCTION_COMMENTS)
+
+
+def check_instruction_as(value: object) -> str:
+    """A request's `instruction_as` setting, or a UserError naming the values it takes."""
+    if value not in INSTRUCTION_AS:
+        raise UserError(
+            f"instruction_as must be {AS_TYPED!r} (the prompt as typed) or a language for a comment "
+            f"({', '.join(INSTRUCTION_COMMENTS)}); got {str(value)[:40]!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def completion_prompt(instruction: str, instruction_as: str = AS_TYPED) -> str:
+    """The text a completion lane continues: the instruction as typed, or as a comment in a language
+    followed by the start of the code ('# Write is_prime(n)\n' for Python)."""
+    if instruction_as == AS_TYPED:
+        return instruction
+    comment = INSTRUCTION_COMMENTS[check_instruction_as(instruction_as)]
+    lines = instruction.strip().splitlines() or [""]
+    if comment.close:  # a block comment: the instruction must not end it early
+        text = "\n".join(lines).replace(comment.close.strip(), " ".join(comment.close.strip()))
+        commented = f"{comment.open}{text}{comment.close}"
+    else:
+        commented = "\n".join(f"{comment.open}{line}".rstrip() for line in lines)
+    return f"{commented}\n{comment.start}"
 
 
 def chat_messages(
@@ -69,11 +128,13 @@ def build_request(
     history: Sequence[Message] | None = None,
     fim: tuple[str, str] | None = None,
     system_prompt: str | None = None,
+    instruction_as: str = AS_TYPED,
 ) -> GenerationRequest:
     """One user input -> the right request for this lane's prompt style.
 
     A single prompt on a chat lane is a one-turn conversation; on the Base
-    lane it is plain text to continue. `fim=(prefix, suffix)` asks for an infill.
+    lane it is text to continue, as typed or as a comment (`instruction_as`,
+    see `completion_prompt`). `fim=(prefix, suffix)` asks for an infill.
     """
     stop = tuple(dict.fromkeys((*lane.stop, *(sampling.stop or ()))))  # lane's stops first, no duplicates
     if stop:
@@ -83,7 +144,7 @@ def build_request(
     if not lane.chats:
         if history is not None:
             raise UserError(f"{lane.display_name} is a completion model: it continues text, it does not chat")
-        return GenerationRequest(sampling=sampling, prompt=prompt or "")
+        return GenerationRequest(sampling=sampling, prompt=completion_prompt(prompt or "", instruction_as))
     turns = list(history) if history is not None else [{"role": "user", "content": prompt or ""}]
     return GenerationRequest(sampling=sampling, messages=chat_messages(lane, turns, system_prompt))
 

@@ -365,7 +365,8 @@ _CODE_CSS = """
 .seedui-code-bar { display: flex; align-items: center; gap: 0.4em; padding: 0.2em 0.5em;
   font-size: 0.8em; background: var(--background-fill-secondary, #f6f8fa);
   border-bottom: 1px solid var(--border-color-primary, #d0d7de); color: var(--body-text-color-subdued, #57606a); }
-.seedui-code-bar .seedui-lang { margin-right: auto; font-family: var(--font-mono, monospace); }
+.seedui-code-bar .seedui-lang { margin-right: auto; font-family: var(--font-mono, monospace);
+  color: var(--body-text-color, inherit); }
 .seedui-code-bar button { font: inherit; cursor: pointer; padding: 0.1em 0.6em; border-radius: 4px;
   color: var(--body-text-color, inherit); background: var(--button-secondary-background-fill, transparent);
   border: 1px solid var(--border-color-primary, #d0d7de); }

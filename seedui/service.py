@@ -15,7 +15,6 @@ context, FIM on a model without FIM tokens) become that lane's error.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -29,17 +28,21 @@ from seedui.engines.servers.supervisor import KINDS, is_managed
 from seedui.errors import UserError
 from seedui.fanout import LaneJob, fan_out
 from seedui.limits import RateLimiter, check_settings_shape, check_text
-from seedui.prompts import build_request, check_fits
+from seedui.prompts import build_request, check_fits, check_instruction_as
 from seedui.sampling import SamplingSettings
 
-NON_SAMPLING_KEYS = ("system_prompt",)
+# Settings that shape a lane's prompt rather than its sampling: the Instruct system prompt, and how an
+# instruction reaches a Base lane (seedui/prompts.py `completion_prompt`).
+NON_SAMPLING_KEYS = ("system_prompt", "instruction_as")
 MAX_HISTORY_TURNS = 64
 # How long a request waits for a lane still starting. vLLM lanes: the configured start-up timeout (per
 # server: they start one at a time). Others: loading weights in process (a download included), or checking
 # a remote server.
 TRANSFORMERS_STARTUP_WAIT_S = 600.0
 REMOTE_STARTUP_WAIT_S = 60.0
-READY_POLL_S = 0.2
+# A lane still starting wakes the moment its start-up ends (EngineSet.wait_started); until then its note is
+# refreshed this often (a vLLM server's last log line changes; the page ticks the seconds itself).
+NOTE_REFRESH_S = 1.0
 
 LaneDict = dict[str, Any]
 
@@ -132,15 +135,15 @@ class LaneService:
             raise UserError(f"unknown lane {unknown[0]!r}; lanes here: {', '.join(self.lane_names)}")
         return list(dict.fromkeys(lanes))
 
-    def lane_settings(self, settings: Any, name: str) -> tuple[SamplingSettings, str | None]:
+    def lane_settings(self, settings: Any, name: str) -> tuple[SamplingSettings, dict[str, Any]]:
         """Global settings, then the lane's own overrides, over the lane's defaults."""
         return lane_settings(self.config, settings, name)
 
     async def _job(self, name: str, settings: Any, inputs: dict[str, Any]) -> LaneJob:
         lane = self.config.lanes[name]
         engine = self.engines.engines[name]
-        sampling, system_prompt = self.lane_settings(settings, name)
-        request = build_request(lane, sampling, system_prompt=system_prompt, **inputs)
+        sampling, prompt_options = self.lane_settings(settings, name)
+        request = build_request(lane, sampling, **prompt_options, **inputs)
         job = LaneJob(name, lane, engine, request)
         if engine.status.state == "starting":  # counted once it is ready, in the fan-out
             job.prepare = lambda note: self._when_ready(job, note)
@@ -183,7 +186,7 @@ class LaneService:
                     f"({status.detail or 'no news from it'}); try again later"
                 )
             note(waiting_text(status, waited))
-            await asyncio.sleep(READY_POLL_S)
+            await self.engines.wait_started(job.name, min(NOTE_REFRESH_S, limit - waited + 0.01))
         await self._count(job)  # a lane that failed to start: its engine raises with the reason
 
     def readiness(self) -> dict[str, Any]:
@@ -221,9 +224,10 @@ class LaneService:
             yield {name: snap[name] for name in names}
 
 
-def lane_settings(config: AppConfig, settings: Any, name: str) -> tuple[SamplingSettings, str | None]:
-    """Lane `name`'s sampling and system prompt for a request's settings: the shared values, then the
-    lane's own overrides (under its name), over the lane's model card defaults."""
+def lane_settings(config: AppConfig, settings: Any, name: str) -> tuple[SamplingSettings, dict[str, Any]]:
+    """Lane `name`'s sampling, and its prompt options (`build_request` keywords: system_prompt,
+    instruction_as), for a request's settings: the shared values, then the lane's own overrides (under its
+    name), over the lane's model card defaults."""
     settings = settings or {}
     lane = config.lanes[name]
     shared = {k: v for k, v in settings.items() if k not in config.lanes}
@@ -231,12 +235,24 @@ def lane_settings(config: AppConfig, settings: Any, name: str) -> tuple[Sampling
     if not isinstance(own, dict):
         raise UserError(f"settings.{name} (overrides for lane {name}) must be a dict")
     merged = {**shared, **own}
+    options: dict[str, Any] = {}
     system_prompt = merged.pop("system_prompt", None)
     if system_prompt is not None:
-        check_text(system_prompt, "system prompt", config.limits.max_prompt_chars, allow_empty=True)
+        options["system_prompt"] = check_text(
+            system_prompt, "system prompt", config.limits.max_prompt_chars, allow_empty=True
+        )
+    if "instruction_as" in merged:
+        instruction_as = check_instruction_as(merged.pop("instruction_as"))
+        if lane.chats and "instruction_as" in own:
+            raise UserError(
+                f"settings.{name}.instruction_as: {lane.display_name} chats; only a completion (Base) lane "
+                "takes an instruction as text to continue"
+            )
+        if not lane.chats:
+            options["instruction_as"] = instruction_as
     sampling = SamplingSettings.parse(merged, where=f"settings for lane {name}").merged_over(lane.sampling)
     sampling.check_for_lane(lane.context_length)
-    return sampling, system_prompt
+    return sampling, options
 
 
 def waiting_text(status: EngineStatus, waited_s: float) -> str:

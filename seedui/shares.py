@@ -152,8 +152,13 @@ def _allowed(loc: Sequence[str]) -> list[str] | None:
     return _FIELDS_BY_PLACE.get(loc[0])
 
 
-def _without_status(lane: Any) -> Any:
-    return {k: v for k, v in lane.items() if k != "status"} if isinstance(lane, dict) else lane
+# What /compare streams per lane beyond the result: `status` (a lane still loading says what it waits for) and
+# `prompt` (the exact text a Base lane was sent, which the comparison's prompt and settings reproduce).
+PASSING_LANE_KEYS = ("status", "prompt")
+
+
+def _without_passing(lane: Any) -> Any:
+    return {k: v for k, v in lane.items() if k not in PASSING_LANE_KEYS} if isinstance(lane, dict) else lane
 
 
 def validate_comparison(data: Any) -> dict[str, Any]:
@@ -175,9 +180,7 @@ def validate_comparison(data: Any) -> dict[str, Any]:
         except UserError as exc:
             raise ShareTooLarge(f"cannot share: {exc}") from None
     if isinstance(lanes, dict):
-        # What /compare streams per lane may carry `status` (a lane still loading says what it waits for): a
-        # passing note, not part of the result, so it is not kept.
-        data = {**data, "lanes": {k: _without_status(v) for k, v in lanes.items()}}
+        data = {**data, "lanes": {k: _without_passing(v) for k, v in lanes.items()}}  # not part of the result
     try:
         return Comparison.model_validate(data).model_dump(mode="json")
     except ValidationError as exc:

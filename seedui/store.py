@@ -1,4 +1,4 @@
-"""SQLite persistence: shares now, votes later.
+"""SQLite persistence: shares, and the arena's battles and votes (their queries: seedui/arena/records.py).
 
 Durability choice
 -----------------
@@ -58,6 +58,39 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ) WITHOUT ROWID
         """,
         "CREATE INDEX shares_created_at ON shares (created_at)",
+    ),
+    # The arena (seedui/arena): a battle is one prompt answered by two anonymous sides; its vote, one per battle.
+    2: (
+        """
+        CREATE TABLE battles (
+            id            TEXT PRIMARY KEY,
+            created_at    REAL NOT NULL,          -- unix seconds, UTC
+            prompt        TEXT NOT NULL,
+            settings      TEXT NOT NULL CHECK (json_valid(settings)),
+            sides         TEXT NOT NULL CHECK (json_valid(sides)),   -- {"a"|"b": {lane, display_name, model, engine}}
+            model_a       TEXT NOT NULL,          -- the contestant shown on the left (A): its display name
+            model_b       TEXT NOT NULL,          -- ... and on the right (B)
+            state         TEXT NOT NULL CHECK (state IN ('running', 'done', 'void', 'stopped')),
+            reason        TEXT,                   -- why a battle is void
+            answers       TEXT CHECK (answers IS NULL OR json_valid(answers)),  -- {"a"|"b": lane dict}
+            finished_at   REAL,
+            length_a      INTEGER,                -- characters of each answer, for style control
+            length_b      INTEGER,
+            code_blocks_a INTEGER,                -- fenced code blocks in each answer, for style control
+            code_blocks_b INTEGER,
+            size          INTEGER NOT NULL        -- bytes of prompt, settings, sides and answers (UTF-8)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX battles_created_at ON battles (created_at)",
+        """
+        CREATE TABLE votes (
+            battle_id  TEXT PRIMARY KEY REFERENCES battles (id),  -- the key makes it one vote per battle
+            created_at REAL NOT NULL,
+            choice     TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+            checks     TEXT CHECK (checks IS NULL OR json_valid(checks))  -- execution results from the voter's browser
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX votes_created_at ON votes (created_at)",
     ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -30,13 +30,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from seedui import sandbox
+from seedui.arena.battles import Arena
 from seedui.config import AppConfig
 from seedui.engines.engine_set import EngineSet, build_engines
 from seedui.errors import UserError
 from seedui.framing import FrameAncestorsMiddleware
+from seedui.queues import limit_waiting_generations
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.store import Store
+from seedui.ui import page_script
 from seedui.ui.layout import build_blocks, page_css
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,9 @@ class WebApp:
     engines: EngineSet
     service: LaneService
     blocks: gr.Blocks
-    store: Store | None = None  # shared comparisons; None when the database could not be opened
+    store: Store | None = None  # shared comparisons, battles and votes; None when the database could not be opened
     shares: ShareService | None = None
+    arena: Arena | None = None
     _serving: bool = field(default=False, init=False, repr=False)  # the lifespan has started
     _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _startup_error: Exception | None = field(default=None, init=False, repr=False)
@@ -71,7 +75,7 @@ class WebApp:
                 cdn_url=self.config.pyodide_cdn,
                 timeout_s=self.config.run_timeout_s,
             )
-            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"])]
+            app.router.routes[0:0] = [Route(READY_PATH, self.ready, methods=["GET"]), *page_script.routes()]
             self.engines.start_soon()
         except Exception as exc:  # raised here, uvicorn would not start and Gradio would blame the port
             log.exception("the app could not start")
@@ -99,14 +103,15 @@ class WebApp:
         interactive shell; then call `close()`.
         """
         cfg = self.config
-        self.blocks.queue(max_size=cfg.limits.max_queue, default_concurrency_limit=cfg.limits.concurrency)
+        self.blocks.queue(default_concurrency_limit=cfg.limits.concurrency)
+        limit_waiting_generations(self.blocks, cfg.limits)  # at most limits.max_queue generations wait
         extra_app_kwargs = kwargs.pop("app_kwargs", None) or {}
         options: dict[str, Any] = {
             "server_name": cfg.host,
             "server_port": cfg.port,
             "share": cfg.share,
             "css": page_css(),
-            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn),
+            "head": sandbox.head_html(timeout_s=cfg.run_timeout_s, cdn_url=cfg.pyodide_cdn) + page_script.head_html(),
             "ssr_mode": False,
             "show_error": True,
             "app_kwargs": {
@@ -177,18 +182,19 @@ def build_app(config: AppConfig) -> WebApp:
     engines = build_engines(config)
     service = LaneService(config, engines)
     store = open_store(config)
-    shares = None
+    shares = arena = None
     if store is not None:  # base_url None: each share's URL comes from the request that made it
         shares = ShareService(store, base_url=None, rate_per_minute=config.limits.shares_per_minute)
-    blocks = build_blocks(service, shares)
-    return WebApp(config, engines, service, blocks, store=store, shares=shares)
+        arena = Arena(service, store, votes_per_minute=config.limits.votes_per_minute)
+    blocks = build_blocks(service, shares, arena)
+    return WebApp(config, engines, service, blocks, store=store, shares=shares, arena=arena)
 
 
 def open_store(config: AppConfig) -> Store | None:
-    """The share database, or None (sharing off, the rest of the app on) when it cannot be opened."""
+    """The database, or None (sharing and the arena off, the rest of the app on) when it cannot be opened."""
     path = config.resolved_db_path()
     try:
         return Store(path)
     except (UserError, OSError) as exc:
-        log.error("sharing is off: cannot open the share database %s: %s", path, exc)
+        log.error("sharing and the arena are off: cannot open the database %s: %s", path, exc)
         return None

@@ -6,8 +6,11 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +36,48 @@ def run_async(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
+def close_after_text(engine: Any, request: Any, chunks: int = 3) -> None:
+    """Stream until `chunks` chunks carried text, then close the stream, as Stop does."""
+
+    async def go() -> None:
+        stream = engine.stream(request)
+        seen = 0
+        async for chunk in stream:
+            seen += bool(chunk.text)
+            if seen == chunks:
+                break
+        await stream.aclose()
+
+    run_async(go())
+
+
+def generations_end(timeout: float) -> bool:
+    """Wait for the transformers engines' generation threads (named generate-*) to end; False if some still run."""
+    deadline = time.monotonic() + timeout
+    while any(t.name.startswith("generate-") for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """The environment for an app.py that a test starts: this one's without SEEDUI_* settings, which would change
+    the app's config (SEEDUI_SKIP_VLLM, for one, is scripts/test.sh's and an unknown key to the app)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("SEEDUI_")}, **extra}
+
+
+def end_process(proc: subprocess.Popen[bytes], grace_s: float = 60) -> None:
+    """SIGTERM a process a test started in a session of its own; SIGKILL its group if it outlives `grace_s`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,6 +94,7 @@ def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
     ov = Overrides()
     ov.add("db_path", str(tmp_dir / "seedui.sqlite3"), "test")
     ov.add("limits.requests_per_minute", 10_000, "test")
+    ov.add("limits.votes_per_minute", 10_000, "test")
     for key, value in values.items():
         ov.add(key, value, "test")
     return load_config(profile="tiny", cli=ov, environ={})

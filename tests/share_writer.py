@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,9 +40,9 @@ def make_comparison(n: int) -> dict:
     }
 
 
-def main() -> None:
-    db_path, start, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    service = ShareService(Store(db_path), base_url=None, rate_per_minute=10**9)
+def write_until_killed(start: int, threads: int, write: Callable[[int], str]) -> None:
+    """`threads` threads each take the next n (from `start`), call `write(n)` and, once it returned, print
+    "n id" (its result) on one line, flushed; until the process is killed. A failure exits with status 1."""
     counter = itertools.count(start)
     lock = threading.Lock()
 
@@ -50,9 +51,9 @@ def main() -> None:
             while True:
                 with lock:
                     n = next(counter)
-                result = service.create(make_comparison(n), client_id="writer")
+                written_id = write(n)
                 with lock:
-                    sys.stdout.write(f"{n} {result['id']}\n")
+                    sys.stdout.write(f"{n} {written_id}\n")
                     sys.stdout.flush()
         except BaseException:
             traceback.print_exc()
@@ -64,6 +65,12 @@ def main() -> None:
         worker.start()
     for worker in workers:
         worker.join()
+
+
+def main() -> None:
+    db_path, start, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    service = ShareService(Store(db_path), base_url=None, rate_per_minute=10**9)
+    write_until_killed(start, threads, lambda n: service.create(make_comparison(n), client_id="writer")["id"])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from seedui.engines.servers.procgroup import group_members
-from tests.conftest import ROOT, api_call, free_port
+from tests.conftest import ROOT, api_call, app_env, free_port
 
 pytestmark = pytest.mark.e2e
 FAKE = Path(__file__).parent / "engines" / "fake_openai_server.py"
@@ -42,7 +42,7 @@ def test_a_stop_signal_closes_the_app_and_the_servers_it_started(tmp_path, sig):
     port = free_port()
     cmd = [sys.executable, "app.py", "--config", str(tmp_path / "config.yaml"), "--port", str(port)]
     cmd += ["--db", str(tmp_path / "db.sqlite3")]
-    env = {**os.environ, "FAKE_CHILD": "1", "PYTHONUNBUFFERED": "1"}
+    env = app_env(FAKE_CHILD="1", PYTHONUNBUFFERED="1")
     log = tmp_path / "app.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

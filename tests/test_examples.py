@@ -10,7 +10,6 @@ import textwrap
 import typing
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from seedui.config import AppConfig, load_config
 from seedui.deeplink import build_query, parse_query
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
+from seedui.engines.engine_set import EngineSet
 from seedui.errors import ConfigError, UserError
 from seedui.examples import GALLERY_DIR, Category, Example, lanes_for, load_example, load_examples
 from seedui.service import LaneService
@@ -159,7 +159,7 @@ class RecordingEngine:
 
 def service_for(profile: str) -> LaneService:
     config = load_config(profile=profile, environ={})
-    engines = SimpleNamespace(engines={name: RecordingEngine() for name in config.lanes})  # as an EngineSet
+    engines = EngineSet({name: RecordingEngine() for name in config.lanes})
     return LaneService(config, engines)  # type: ignore[arg-type]
 
 

@@ -115,8 +115,9 @@ def test_closing_the_consumer_closes_every_engine_stream():
 
     async def go():
         stream = fan_out([job("base", engines[0]), job("instruct", engines[1])], timeout_s=5)
-        async for _ in stream:
-            break
+        async for snap in stream:
+            if all(lane["text"] for lane in snap.values()):  # both engine streams are open
+                break
         await stream.aclose()
 
     run_async(go())
@@ -136,6 +137,22 @@ def test_reasoning_lane_splits_think_tags_and_times_the_thinking():
     last = collect([job("reasoning", engine)], timeout_s=5)[-1]["reasoning"]
     assert (last["reasoning"], last["text"]) == ("plan", "answer")
     assert last["stats"]["reasoning_s"] > 0
+
+
+def test_the_first_snapshot_comes_at_once_with_each_lane_started():
+    """Before any lane has produced anything: the page starts each lane's clock from it."""
+    engine = ScriptedEngine(words(2), delay=1.0)
+
+    async def go():
+        stream = fan_out([job("base", engine)], timeout_s=5, failed={"instruct": "bad setting"})
+        first = await anext(stream)
+        await stream.aclose()
+        return first
+
+    first = run_async(go())
+    assert first["base"]["text"] == "" and first["base"]["stats"]["finish_reason"] is None
+    assert first["base"]["stats"]["total_s"] < 0.5 and first["base"]["prompt"] == "x"
+    assert first["instruct"]["error"] == "bad setting"
 
 
 def test_first_token_is_not_held_back_by_coalescing():

@@ -125,6 +125,7 @@ def comparison(settings: dict[str, Any], lanes: tuple[str, ...] = ("instruct", "
 
 
 def fill(**kw: Any) -> PageFill:
+    kw.setdefault("instruction_as", {"base": "typed"})
     return PageFill(
         tab="compare", text={"compare": "Reverse a string."}, lanes={"compare": ["instruct", "reasoning"]}, **kw
     )
@@ -160,6 +161,16 @@ def fill(**kw: Any) -> PageFill:
             {"instruct": {"system_prompt": "Be brief."}},
             fill(sampling=SamplingFill(card_defaults=True, unlink=False, system_prompt="Be brief.",
                                        shared={"seed": -1, "stop": ""})),
+        ),
+        (  # how the prompt reached Base is not a sampling setting either; shared, or the lane's own
+            {"base": {"instruction_as": "python"}},
+            fill(instruction_as={"base": "python"}, sampling=SamplingFill(
+                card_defaults=True, unlink=False, system_prompt="", shared={"seed": -1, "stop": ""})),
+        ),
+        (
+            {"instruction_as": "go", "seed": 3},
+            fill(instruction_as={"base": "go"}, sampling=SamplingFill(
+                card_defaults=True, unlink=False, system_prompt="", shared={"seed": 3, "stop": ""})),
         ),
         (  # settings that do not mean anything here are dropped, and said
             {"colour": "red", "gpt": {"top_p": 0.1}, "instruct": 3, "seed": 2},

@@ -6,7 +6,15 @@ import pytest
 
 from seedui.config import load_config
 from seedui.errors import UserError
-from seedui.prompts import build_request, chat_messages, check_fits, fim_prompt
+from seedui.prompts import (
+    INSTRUCTION_COMMENTS,
+    build_request,
+    chat_messages,
+    check_fits,
+    check_instruction_as,
+    completion_prompt,
+    fim_prompt,
+)
 from seedui.sampling import SamplingSettings
 
 SEED = load_config(profile="seed-coder", environ={})
@@ -117,3 +125,48 @@ def test_prompts_render_through_the_real_tokenizer_template():
     reasoning = build_request(TINY.lanes["reasoning"], S, prompt="Sort a list", system_prompt="You write Rust.")
     text = tok.apply_chat_template(list(reasoning.messages), tokenize=False, add_generation_prompt=True)
     assert "You write Rust." not in text and "Sort a list" in text
+
+
+# --- how an instruction reaches a Base lane ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instruction", "way", "prompt"),
+    [
+        ("Write is_prime(n).", "typed", "Write is_prime(n)."),
+        ("write a quick sort algorithm.", "python", "# write a quick sort algorithm.\n"),  # the Seed-Coder README's
+        ("  Sort a list.\n\nIn place.  \n", "python", "# Sort a list.\n#\n# In place.\n"),
+        ("Sort a list.", "javascript", "// Sort a list.\n"),
+        ("Sort a list.", "sql", "-- Sort a list.\n"),
+        ("Sort a list.", "go", "// Sort a list.\npackage main\n\n"),
+        ("Make a page.", "html", "<!-- Make a page. -->\n<!DOCTYPE html>\n"),
+        ("Style it. */ body {}", "css", "/* Style it. * / body {} */\n"),  # the comment cannot end early
+        ("A --> B", "html", "<!-- A - - > B -->\n<!DOCTYPE html>\n"),
+        ("", "python", "#\n"),
+    ],
+)
+def test_completion_prompt(instruction, way, prompt):
+    assert completion_prompt(instruction, way) == prompt
+
+
+def test_every_language_the_page_offers_has_a_comment():
+    from seedui.ui.fim_tab import LANGUAGES
+
+    assert set(LANGUAGES) == set(INSTRUCTION_COMMENTS)
+    for lang in INSTRUCTION_COMMENTS:
+        assert completion_prompt("x", lang).startswith(INSTRUCTION_COMMENTS[lang].open)
+
+
+def test_instruction_as_reaches_only_a_base_lanes_prompt():
+    base = build_request(SEED.lanes["base"], S, prompt="Sort a list.", instruction_as="python")
+    assert base.prompt == "# Sort a list.\n"
+    fim = build_request(SEED.lanes["base"], S, fim=("a", "b"), instruction_as="python")
+    assert "# " not in fim.prompt  # an infill is code already
+    chat = build_request(SEED.lanes["instruct"], S, prompt="Sort a list.", instruction_as="python")
+    assert chat.messages[-1]["content"] == "Sort a list."
+
+
+@pytest.mark.parametrize("value", ["Python", "rust2", "", None, 3])
+def test_check_instruction_as_names_the_values_it_takes(value):
+    with pytest.raises(UserError, match="instruction_as must be 'typed'.*python, javascript"):
+        check_instruction_as(value)

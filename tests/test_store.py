@@ -121,7 +121,7 @@ def test_a_new_migration_is_applied_to_an_old_file(tmp_path: Path, monkeypatch: 
         s.insert_share(_row())
     migrations = {
         **store_module.MIGRATIONS,
-        SCHEMA_VERSION + 1: ("CREATE TABLE votes (share_id TEXT NOT NULL, lane TEXT NOT NULL)",),
+        SCHEMA_VERSION + 1: ("CREATE TABLE later (share_id TEXT NOT NULL, lane TEXT NOT NULL)",),
     }
     monkeypatch.setattr(store_module, "MIGRATIONS", migrations)
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
@@ -129,7 +129,26 @@ def test_a_new_migration_is_applied_to_an_old_file(tmp_path: Path, monkeypatch: 
         assert s.schema_version == SCHEMA_VERSION + 1
         assert s.get_share("a" * 16) == _row()
         with s.reading() as conn:
-            conn.execute("INSERT INTO votes VALUES ('a', 'base')")
+            conn.execute("INSERT INTO later VALUES ('a', 'base')")
+
+
+def test_a_shares_only_file_gets_the_arena_tables_and_keeps_its_shares(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path)  # a database as SeedUI made it before the arena (schema version 1)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    for statement in store_module.MIGRATIONS[1]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO shares VALUES (?, ?, ?, ?, ?)", ("a" * 16, 1.5, "h" * 64, '{"x": 1}', 8))
+    conn.commit()
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 2
+        assert s.get_share("a" * 16) == _row()
+        with s.reading() as c:
+            tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"battles", "votes"} <= tables
+        assert s.integrity_check() == "ok"
 
 
 def test_many_threads_and_two_connections_write_safely(tmp_path: Path) -> None:
@@ -167,12 +186,13 @@ def _load_writer():
     return module
 
 
-class _Writer:
-    """One share_writer.py child with a thread collecting its output lines."""
+class ChildWriter:
+    """One writer child (share_writer.py, or another `script` with its arguments) with a thread collecting
+    its output lines."""
 
-    def __init__(self, db: Path, start: int) -> None:
+    def __init__(self, db: Path, start: int, script: Path = WRITER) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(db), str(start), "2"],
+            [sys.executable, str(script), str(db), str(start), "2"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -198,18 +218,18 @@ class _Writer:
         return stderr
 
 
-def test_every_returned_share_survives_sigkill(tmp_path: Path) -> None:
-    writer = _load_writer()
+def kill_writers_at_random(db: Path, script: Path = WRITER) -> tuple[dict[int, str], int]:
+    """Run writer children on `db`, two at a time, each SIGKILLed at a random moment; return what they printed
+    whole ({n: id}: each was returned to the writer before it printed) and the seed of the moments."""
     seed = int(os.environ.get("SEEDUI_DURABILITY_SEED", time.time_ns() % 2**32))
     rng = random.Random(seed)
-    db = tmp_path / "durable.sqlite3"
     printed: dict[int, str] = {}
     started = time.monotonic()
     rounds = 0
     while rounds < 6 and time.monotonic() - started < 18:
         # Two processes on one file at once; each killed at its own random moment,
         # sometimes before it printed anything (during start-up or the first migration).
-        writers = [_Writer(db, rounds * 10_000_000 + k * 1_000_000) for k in range(2)]
+        writers = [ChildWriter(db, rounds * 10_000_000 + k * 1_000_000, script) for k in range(2)]
         for w in writers:
             t0 = time.monotonic()
             if rng.random() < 0.75:
@@ -221,12 +241,18 @@ def test_every_returned_share_survives_sigkill(tmp_path: Path) -> None:
             for line in w.lines:
                 if not line.endswith("\n"):
                     continue  # cut mid-line by the kill; that id was never "returned"
-                n, share_id = line.split()
-                printed[int(n)] = share_id
+                n, written_id = line.split()
+                printed[int(n)] = written_id
         rounds += 1
     assert printed, "the writers printed no ids; the test proved nothing"
     assert time.monotonic() - started < 30
+    return printed, seed
 
+
+def test_every_returned_share_survives_sigkill(tmp_path: Path) -> None:
+    writer = _load_writer()
+    db = tmp_path / "durable.sqlite3"
+    printed, seed = kill_writers_at_random(db)
     with Store(db) as s:
         assert s.integrity_check() == "ok"
         assert s.count_shares() >= len(printed)

@@ -74,10 +74,13 @@ def stand_in() -> Iterator[FakeServer]:
     server.close()
 
 
-def remote_app(tmp_path: Any, server: FakeServer, gate: threading.Event | None = None) -> tuple[Any, dict]:
+def remote_app(
+    tmp_path: Any, server: FakeServer, gate: threading.Event | None = None, **config: Any
+) -> tuple[Any, dict]:
+    """The tiny profile's lanes on the stand-in `server` (plus `config` values, e.g. limits), engines wrapped."""
     from seedui.webapp import build_app
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(config)
     for lane in LANES:
         values |= {f"lanes.{lane}.engine": "openai_http", f"lanes.{lane}.base_url": server.base_url}
         values[f"lanes.{lane}.served_model_name"] = "m"
@@ -111,7 +114,7 @@ def test_the_page_answers_while_engines_start_and_closing_stops_a_start_up(tmp_p
     try:
         url = app.blocks.local_url
         assert httpx.get(url, timeout=10).status_code == 200
-        assert httpx.get(f"{url}seedui/sandbox/seedui.js", timeout=10).status_code == 200  # mounted by the lifespan
+        assert httpx.get(f"{url}seedui/sandbox/seedui.css", timeout=10).status_code == 200  # mounted by the lifespan
         assert all(rec.calls and rec.calls[0][0] == "start" for rec in recorders.values())
         status, lanes = api_call(url, "lanes", "[]")
         assert status == "complete" and {lane["status"] for lane in lanes.values()} == {"starting"}

@@ -2,6 +2,7 @@
 
     /generate /compare /fim /complete /lanes   generation.py
     /share /load_share /delete_share            shares.py (when sharing is on)
+    /battle /vote /leaderboard                  arena.py (when the database is open)
 
 Each endpoint is a thin wrapper over the service; `api_endpoint`
 (seedui/boundary.py) turns a `UserError` into the plain-text error its caller
@@ -12,14 +13,19 @@ gets. The page's own events are marked `api_visibility="undocumented"`, so
 
 from __future__ import annotations
 
+from seedui.api.arena import register_arena_api
 from seedui.api.generation import register_generation_api
 from seedui.api.shares import register_share_api
+from seedui.arena.battles import Arena
 from seedui.service import LaneService
 from seedui.shares import ShareService
 
 
-def register_api(service: LaneService, shares: ShareService | None = None) -> None:
-    """Declare every endpoint; call inside the app's `gr.Blocks` context. `shares` None: no share endpoints."""
+def register_api(service: LaneService, shares: ShareService | None = None, arena: Arena | None = None) -> None:
+    """Declare every endpoint; call inside the app's `gr.Blocks` context. `shares` or `arena` None: none of
+    theirs."""
     register_generation_api(service)
     if shares is not None:
         register_share_api(service, shares)
+    if arena is not None:
+        register_arena_api(arena)

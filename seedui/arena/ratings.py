@@ -69,6 +69,7 @@ class Leaderboard:
     win_rates: dict[str, dict[str, float | None]]  # row beats column: wins + ties/2 over games; None if never met
     left_share: float | None  # share of decided votes won by the left side (A); 0.5 means no position bias
     total_votes: int
+    decided_votes: int = 0  # votes that were "A better" or "B better": what left_share is a share of
     style: dict[str, float] = field(default_factory=dict)
     style_control: bool = False
     rounds: int = 0
@@ -186,9 +187,7 @@ def win_rates(votes: Sequence[Vote], models: Sequence[str]) -> dict[str, dict[st
         score[v.model_b][v.model_a] += 1.0 - a_points
         games[v.model_a][v.model_b] += 1
         games[v.model_b][v.model_a] += 1
-    return {
-        a: {b: (score[a][b] / games[a][b] if games[a][b] else None) for b in models if b != a} for a in models
-    }
+    return {a: {b: (score[a][b] / games[a][b] if games[a][b] else None) for b in models if b != a} for a in models}
 
 
 def left_share(votes: Sequence[Vote]) -> float | None:
@@ -243,6 +242,7 @@ def leaderboard(
         win_rates=win_rates(votes, models),
         left_share=left_share(votes),
         total_votes=len(votes),
+        decided_votes=sum(v.outcome in ("a", "b") for v in votes),
         style=point.style,
         style_control=style_control,
         rounds=rounds if votes else 0,

@@ -5,6 +5,8 @@ the event loop that serves requests, in the background (`start_soon`): the
 page answers at once while weights load or vLLM boots. "Settled" means every
 engine's start-up has ended, ready or failed; requests can await it
 (`settled()`), other threads (tests, app.py) can block on it (`wait_settled`).
+A request for one lane still starting awaits that lane's start-up alone
+(`wait_started`), woken the moment it ends rather than on a poll.
 """
 
 from __future__ import annotations
@@ -33,10 +35,34 @@ class EngineSet:
     resources: list[Any] = field(default_factory=list)  # objects with `async close()`
     _starting: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _settled: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    # Per lane: set when its engine's start() has returned (ready or failed). Made afresh by each start().
+    _started: dict[str, asyncio.Event] = field(default_factory=dict, init=False, repr=False)
 
     async def start(self) -> None:
         """Start every lane at once and wait for all; a lane that fails shows it in its status."""
-        await asyncio.gather(*(engine.start() for engine in self.engines.values()))
+        self._started = {name: asyncio.Event() for name in self.engines}
+        await asyncio.gather(*(self._start_one(name, engine) for name, engine in self.engines.items()))
+
+    async def _start_one(self, name: str, engine: Engine) -> None:
+        try:
+            await engine.start()
+        finally:
+            self._started[name].set()
+
+    async def wait_started(self, name: str, timeout: float) -> None:
+        """Wait (on the serving loop) until lane `name`'s start-up ends, or `timeout` seconds pass.
+
+        When its start-up has ended already (a lane starting again is a vLLM restart) or the set was never
+        started, nothing will wake it: it waits the whole `timeout`. The caller reads the status after.
+        """
+        event = self._started.get(name)
+        if event is None or event.is_set():
+            await asyncio.sleep(timeout)
+            return
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
 
     def start_soon(self) -> asyncio.Task[None]:
         """Start in the background on the running loop (once); the task ends when the set has settled."""
@@ -92,8 +118,11 @@ def build_engines(config: AppConfig) -> EngineSet:
 
     def transformers_engine(lane: LaneConfig) -> Engine:
         nonlocal pool
+        from seedui.engines import zerogpu
         from seedui.engines.transformers_local import ModelPool, TransformersEngine
 
+        if zerogpu.ON_ZEROGPU:  # placed before launch (app.py); the tokens come from ZeroGPU's workers
+            return zerogpu.ZeroGPUEngine(lane, zerogpu.PLACED)
         pool = pool or ModelPool(config.cache_dir)  # one copy of each model, shared by the lanes naming it
         return TransformersEngine(lane, pool)
 

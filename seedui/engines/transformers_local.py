@@ -4,17 +4,19 @@
 streamer into an asyncio queue. Closing the stream sets a cancel flag that a
 stopping criterion checks after every token, so the thread ends promptly.
 Lanes that name the same model share one loaded copy (`ModelPool`).
+On ZeroGPU Spaces the tokens come from a GPU worker process instead (`zerogpu.py`);
+the decoding, stop strings and counts here are the same for both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import contextvars
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from seedui.config import LaneConfig
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
@@ -30,6 +32,23 @@ class LoadedModel:
     tokenizer: Any
     device: str
     path: Path
+
+
+Emit = Callable[[tuple[str, Any]], None]  # ("tokens", ids), ("error", message), ("end", None)
+
+
+@dataclass(frozen=True)
+class GenerateJob:
+    """One `generate` call, apart from the model: plain data, so that it can be pickled (into a ZeroGPU worker)."""
+
+    model: str  # the lane's model id
+    prompt_ids: list[int]
+    kwargs: dict[str, Any]  # `generate_kwargs(sampling)`
+    sampling: SamplingSettings  # for the logits processors of our own (penalties, seed)
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.kwargs["max_new_tokens"]
 
 
 class ModelPool:
@@ -104,10 +123,16 @@ def eos_ids(model: Any) -> list[int]:
     return [eos] if isinstance(eos, int) else [int(i) for i in eos]
 
 
+class Models(Protocol):
+    """Where a lane gets its model: a `ModelPool` loads it; on ZeroGPU it was placed before launch."""
+
+    def get(self, model_id: str) -> LoadedModel: ...
+
+
 class TransformersEngine:
     """One lane on a model loaded in this process."""
 
-    def __init__(self, lane: LaneConfig, pool: ModelPool) -> None:
+    def __init__(self, lane: LaneConfig, pool: Models) -> None:
         self.lane = lane
         self.pool = pool
         self.name = "transformers"
@@ -158,8 +183,7 @@ class TransformersEngine:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         loaded = self._require()
         prompt_ids = self.encode(request)
-        kwargs = generate_kwargs(request.sampling)
-        max_new = kwargs["max_new_tokens"]
+        job = GenerateJob(self.lane.model, prompt_ids, generate_kwargs(request.sampling), request.sampling)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         cancel = threading.Event()
@@ -170,9 +194,10 @@ class TransformersEngine:
             except RuntimeError:  # the consumer's event loop is gone: nobody listens any more
                 cancel.set()
 
+        # The thread carries the request's context (a copy): on ZeroGPU the visitor's quota token is read from it.
         worker = threading.Thread(
-            target=_generate,
-            args=(loaded, prompt_ids, kwargs, request, cancel, emit),
+            target=contextvars.copy_context().run,
+            args=(self._produce, loaded, job, cancel, emit),
             name=f"generate-{self.lane.role}",
             daemon=True,
         )
@@ -196,10 +221,14 @@ class TransformersEngine:
                 if text:
                     yield Chunk(text=text, completion_tokens=produced)
             tail = stops.feed(decoder.add([], final=True)) + stops.flush()
-            finish = "length" if produced >= max_new else "stop"
+            finish = "length" if produced >= job.max_new_tokens else "stop"
             yield Chunk(text=tail, completion_tokens=produced, finish_reason=finish)
         finally:
             cancel.set()  # the client went away, a stop string matched, or we finished
+
+    def _produce(self, loaded: LoadedModel, job: GenerateJob, cancel: threading.Event, emit: Emit) -> None:
+        """Worker thread: emit ("tokens", ids)... then ("end", None), or ("error", message) first; stop on `cancel`."""
+        generate_tokens(loaded, job, cancel, emit)
 
 
 def generate_kwargs(sampling: SamplingSettings) -> dict[str, Any]:
@@ -225,14 +254,7 @@ def generate_kwargs(sampling: SamplingSettings) -> dict[str, Any]:
     return kw
 
 
-def _generate(
-    loaded: LoadedModel,
-    prompt_ids: list[int],
-    kwargs: dict[str, Any],
-    request: GenerationRequest,
-    cancel: threading.Event,
-    emit: Any,
-) -> None:
+def generate_tokens(loaded: LoadedModel, job: GenerateJob, cancel: threading.Event, emit: Emit) -> None:
     """Thread body: run generate() and push ("tokens", ids) / ("error", msg) / ("end", None)."""
     import torch
     from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
@@ -257,7 +279,7 @@ def _generate(
 
     tok = loaded.tokenizer
     try:
-        input_ids = torch.tensor([prompt_ids], device=loaded.device)
+        input_ids = torch.tensor([job.prompt_ids], device=loaded.device)
         with torch.inference_mode():
             _model_generate(
                 loaded.model,
@@ -265,11 +287,9 @@ def _generate(
                 attention_mask=torch.ones_like(input_ids),
                 streamer=_Streamer(),
                 stopping_criteria=StoppingCriteriaList([_Cancelled()]),
-                logits_processor=LogitsProcessorList(
-                    extra_logits_processors(request.sampling, prompt_len=len(prompt_ids))
-                ),
+                logits_processor=LogitsProcessorList(extra_logits_processors(job.sampling, len(job.prompt_ids))),
                 pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-                **kwargs,
+                **job.kwargs,
             )
     except Exception as exc:  # reported to the lane, never kills the app
         emit(("error", f"{type(exc).__name__}: {exc}"))
@@ -278,12 +298,4 @@ def _generate(
 
 
 def _model_generate(model: Any, **kwargs: Any) -> Any:
-    return model.generate(**kwargs)
-
-
-# On a ZeroGPU Space, generation must run under the `spaces` GPU decorator,
-# applied at import time so that ZeroGPU registers the function.
-if os.environ.get("SPACES_ZERO_GPU"):
-    import spaces
-
-    _model_generate = spaces.GPU(duration=120)(_model_generate)
+    return model.generate(**kwargs)  # a seam: tests replay a model's ids through it

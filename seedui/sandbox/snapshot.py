@@ -52,7 +52,7 @@ const src = `(async () => {
     postMessage({ error: String((e && e.stack) || e) });
   }
 })();`;
-// A module worker: Pyodide takes the same path as in the runner (see py_worker.js).
+// A module worker: Pyodide takes the same path as in the runner's worker (static/worker/python.mjs).
 const worker = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
 worker.onmessage = async (event) => {
   const m = event.data;

@@ -17,11 +17,10 @@ import gradio as gr
 
 from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.queues import GENERATION, group
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value, user_message
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import wire_lane_toggle, wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_lane_toggle, wire_stop
 
 History = dict[str, list[dict[str, str]]]
 
@@ -74,7 +73,7 @@ def build_chat_tab(service: LaneService, sampling: SamplingPanel) -> ChatTab:
                 elem_id="chat-lanes", scale=3,
             )  # fmt: skip
             send = gr.Button("Send", variant="primary", elem_id="chat-send")
-            stop = gr.Button("Stop", variant="stop", elem_id="chat-stop")
+            stop = gr.Button("Stop", variant="stop", elem_id="chat-stop", elem_classes=["seedui-stop"])
             retry = gr.Button("Retry", elem_id="chat-retry")
             undo = gr.Button("Undo", elem_id="chat-undo")
             clear = gr.Button("Clear", elem_id="chat-clear")
@@ -105,15 +104,20 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
                     {"role": "user", "content": text}] for n in chosen}  # fmt: skip
         views = {n: MessageView() for n in chosen}
         snap: dict[str, Any] = {}
-        async with aclosing(service.chat(asks, sampling.settings(data), service.client(request))) as stream:
-            async for snap in stream:
-                yield {
-                    tab.views[n]: _value(
-                        service, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
-                        running=not snap[n]["stats"].get("finish_reason"),
-                    )
-                    for n in snap
-                }  # fmt: skip
+        try:
+            async with aclosing(service.chat(asks, sampling.settings(data), service.client(request))) as stream:
+                async for snap in stream:
+                    yield {
+                        tab.views[n]: _value(
+                            service, n, [*past[n], user_message(text), views[n].view(snap[n], False)], snap[n],
+                            running=not snap[n]["stats"].get("finish_reason"),
+                        )
+                        for n in snap
+                    }  # fmt: skip
+        except UserError as exc:
+            if not snap:  # refused before any lane ran (a limit): each lane says why under its history, and the toast
+                yield {tab.views[n]: _value(service, n, past[n], {"error": str(exc)}) for n in chosen}
+            raise
         out: dict[Any, Any] = {}
         for n, lane in snap.items():
             shown = [*past[n], user_message(text), views[n].view(lane, True)]
@@ -137,16 +141,20 @@ def _wire(service: LaneService, tab: ChatTab, sampling: SamplingPanel) -> None:
 
     outputs_all = [tab.history, tab.message, *tab.views.values()]
     inputs = {tab.message, tab.lanes, tab.history, *sampling.inputs()}
-    generating = {**group(GENERATION, service.limits), "show_progress": "hidden", "api_visibility": "undocumented"}
-    events = [
-        trigger(send, inputs=inputs, outputs=outputs_all, **generating)
-        for trigger in (tab.send.click, tab.message.submit)
-    ]
+    generating = generation_event(service.limits, list(tab.views.values()))
+    check_room = queue_room(service.limits)
+    # Enter in the message box sends it (seedui/ui/keys.py): a click on Send.
+    first = tab.send.click(check_room, **BEFORE_GENERATION)
+    events = [first.success(send, inputs=inputs, outputs=outputs_all, **generating)]
     tab.undo.click(take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented")
-    retry = tab.retry.click(
-        take_back, inputs=[tab.history], outputs=outputs_all, queue=False, api_visibility="undocumented"
-    )
-    events.append(retry.then(send, inputs=inputs, outputs=outputs_all, **generating))
+
+    @page_handler
+    def take_back_to_retry(history: History, request: gr.Request) -> dict[Any, Any]:
+        check_room(request)
+        return take_back(history)
+
+    retry = tab.retry.click(take_back_to_retry, inputs=[tab.history], outputs=outputs_all, **BEFORE_GENERATION)
+    events.append(retry.success(send, inputs=inputs, outputs=outputs_all, **generating))
     wire_stop(tab.stop, events, list(tab.views.values()))
 
     @page_handler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -19,13 +19,17 @@ class PageInputs:
     text: dict[str, gr.components.Component]  # tab id -> its prompt / message / code box
     lanes: dict[str, gr.CheckboxGroup]  # tab id -> its lane box (tabs that have one)
     sampling: SamplingPanel
+    instruction_as: dict[str, gr.Dropdown] = field(default_factory=dict)  # Base lane -> how its prompt reaches it
 
     def offered(self) -> dict[str, list[str]]:
         """Tab id -> the lanes its lane box offers ([] for a tab without one)."""
         return {tab: _choices(self.lanes[tab]) if tab in self.lanes else [] for tab in self.text}
 
     def outputs(self) -> list[gr.components.Component]:
-        return [self.tabs, *self.text.values(), *self.lanes.values(), *self.sampling.fill_outputs()]
+        return [
+            self.tabs, *self.text.values(), *self.lanes.values(), *self.instruction_as.values(),
+            *self.sampling.fill_outputs(),
+        ]  # fmt: skip
 
     def updates(self, fill: PageFill) -> dict[Any, Any]:
         """Component -> new value for what `fill` names (the rest stays as it is)."""
@@ -34,6 +38,7 @@ class PageInputs:
             out[self.tabs] = gr.Tabs(selected=fill.tab)
         out.update({self.text[tab]: text for tab, text in fill.text.items()})
         out.update({self.lanes[tab]: chosen for tab, chosen in fill.lanes.items()})
+        out.update({self.instruction_as[n]: way for n, way in fill.instruction_as.items() if n in self.instruction_as})
         out.update(self.sampling.show(fill.sampling))
         return out
 

@@ -10,16 +10,16 @@ import gradio as gr
 
 from seedui.boundary import page_handler
 from seedui.errors import UserError
-from seedui.queues import GENERATION, group
+from seedui.prompts import INSTRUCTION_COMMENTS
 from seedui.render import highlight_infill
 from seedui.service import LaneService
 from seedui.ui.lane_view import LANE_TEMPLATE, lane_value
 from seedui.ui.sampling_panel import SamplingPanel
-from seedui.ui.wiring import wire_stop
+from seedui.ui.wiring import BEFORE_GENERATION, generation_event, queue_room, wire_stop
 
 MARKER = "<FILL>"
 MODES = ("Fill the <FILL> hole", "Complete left to right")
-LANGUAGES = ["python", "javascript", "typescript", "rust", "go", "java", "c", "cpp", "html", "css", "sql", "shell"]
+LANGUAGES = list(INSTRUCTION_COMMENTS)  # the languages the page knows (seedui/prompts.py)
 EDITOR_LANGS = {"python", "javascript", "typescript", "html", "css", "sql", "shell", "c", "cpp", "rust", "go", "java"}
 
 
@@ -66,7 +66,7 @@ def build_fim_tab(service: LaneService, sampling: SamplingPanel) -> FimTab | Non
         )  # fmt: skip
         with gr.Row():
             run = gr.Button("Run", variant="primary", elem_id="fim-run")
-            stop = gr.Button("Stop", variant="stop", elem_id="fim-stop")
+            stop = gr.Button("Stop", variant="stop", elem_id="fim-stop", elem_classes=["seedui-stop"])
         view = gr.HTML(
             lane_value(base, lane.display_name, service.engines.engines[base].name, []),
             html_template=LANE_TEMPLATE, elem_id="fim-view", apply_default_css=False, padding=False,
@@ -96,19 +96,25 @@ def _wire(service: LaneService, tab: FimTab, sampling: SamplingPanel, base: str)
         else:
             prefix, suffix = code.replace(MARKER, ""), ""
             stream = service.complete(prefix, settings, service.client(request))
-        async with aclosing(stream):
-            async for snap in stream:
-                message = filled_view(prefix, snap["text"], suffix, lang)
-                running = not snap["stats"].get("finish_reason")
-                yield {tab.view: lane_value(base, cfg.display_name, engine.name, [message], snap, running=running)}
+        started = False
+        try:
+            async with aclosing(stream):
+                async for snap in stream:
+                    started = True
+                    message = filled_view(prefix, snap["text"], suffix, lang)
+                    running = not snap["stats"].get("finish_reason")
+                    yield {
+                        tab.view: lane_value(
+                            base, cfg.display_name, engine.name, [message], snap, running=running,
+                            prompt_label="Prompt sent to the model",
+                        )
+                    }  # fmt: skip
+        except UserError as exc:
+            if not started:  # refused (a limit, no FIM tokens): the lane says why, and the toast
+                yield {tab.view: lane_value(base, cfg.display_name, engine.name, [], {"error": str(exc)})}
+            raise
 
     inputs = {tab.code, tab.language, tab.mode, *sampling.inputs()}
-    event = tab.run.click(
-        run,
-        inputs=inputs,
-        outputs=[tab.view],
-        **group(GENERATION, service.limits),
-        show_progress="hidden",
-        api_visibility="undocumented",
-    )
+    first = tab.run.click(queue_room(service.limits), **BEFORE_GENERATION)
+    event = first.success(run, inputs=inputs, outputs=[tab.view], **generation_event(service.limits, [tab.view]))
     wire_stop(tab.stop, [event], [tab.view])

@@ -15,13 +15,16 @@ from seedui.render import StreamRenderer
 
 # The template is a JS template string evaluated by gr.HTML in the browser.
 # Values are pre-escaped on the server; `blocks.flat().join('')` mirrors
-# render.flatten_blocks.
+# render.flatten_blocks. Each lane is a labelled region with a heading.
 LANE_TEMPLATE = """
-<div class="seedui-lane ${value.running ? 'seedui-running' : ''}" data-seedui-lane="${value.lane}">
+<section class="seedui-lane ${value.running ? 'seedui-running' : ''}" data-seedui-lane="${value.lane}"
+  aria-label="${value.title}" aria-busy="${value.running ? 'true' : 'false'}">
   <div class="seedui-lane-head">
-    <span class="seedui-lane-title">${value.title}</span>
+    <h2 class="seedui-lane-title">${value.title}</h2>
     <span class="seedui-engine">${value.engine}</span>
   </div>
+  ${value.prompt ? `<details class="seedui-prompt" ${value.prompt_open ? 'open' : ''}>
+      <summary>${value.prompt_label}</summary><pre>${value.prompt}</pre></details>` : ''}
   ${value.status ? `<div class="seedui-status">${value.status}</div>` : ''}
   ${value.messages.map(m => m.role === 'user'
       ? `<div class="seedui-msg seedui-user">${m.html}</div>`
@@ -31,28 +34,59 @@ LANE_TEMPLATE = """
               <div class="seedui-md">${m.think.flat().join('')}</div></details>` : ''}
            <div class="seedui-md seedui-answer">${m.blocks.flat().join('')}</div>
          </div>`).join('')}
+  ${value.hint ? `<div class="seedui-hint" role="note">${value.hint}</div>` : ''}
   ${value.error ? `<div class="seedui-error" role="alert">${value.error}</div>` : ''}
   <div class="seedui-stats">${value.stats}</div>
-</div>
+</section>
 """
+# A completion lane that stops within this many tokens has most likely "continued" an instruction with nothing.
+EARLY_STOP_TOKENS = 3
 
 
-def stats_line(stats: dict[str, Any] | None) -> str:
-    """'TTFT 0.21 s · 57 tokens · 23.4 tok/s · 2.6 s · stop' (escaped)."""
+LANE_MARKER = "data-seedui-lane="
+
+
+def lane_template(marker: str) -> str:
+    """LANE_TEMPLATE with its lane attribute renamed to `marker`: "Check the answers" on the Compare tab
+    (sandbox/static/page/checks.mjs) reads every `data-seedui-lane` in the page, so lanes shown elsewhere (a share,
+    a battle) carry another name."""
+    if LANE_MARKER not in LANE_TEMPLATE:  # pragma: no cover - a guard for a changed template
+        raise RuntimeError(f"LANE_TEMPLATE no longer carries {LANE_MARKER!r}; update lane_view.LANE_MARKER")
+    return LANE_TEMPLATE.replace(LANE_MARKER, f"{marker}=")
+
+
+def stats_line(stats: dict[str, Any] | None, running: bool = False) -> str:
+    """'TTFT 0.21 s · 57 tokens · 23.4 tok/s · 2.6 s · stop' (escaped).
+
+    While the lane runs, the seconds are marked (`data-seedui-elapsed`) so that the page ticks them between
+    updates (seedui/ui/static/page.js), and a lane with no token yet says what it waits for.
+    """
     if not stats:
         return ""
-    parts = []
+    parts = []  # each escaped (numbers, and the finish reason escaped)
     if stats.get("ttft_s") is not None:
         parts.append(f"TTFT {stats['ttft_s']:.2f} s")
+    elif running:
+        parts.append("waiting for the first token")
     if stats.get("completion_tokens") is not None:
         parts.append(f"{stats['completion_tokens']} tokens")
     if stats.get("tokens_per_s") is not None:
         parts.append(f"{stats['tokens_per_s']:.1f} tok/s")
     if stats.get("total_s") is not None:
-        parts.append(f"{stats['total_s']:.1f} s")
+        total = stats["total_s"]
+        parts.append(f'<span data-seedui-elapsed="{total:.3f}">{total:.1f} s</span>' if running else f"{total:.1f} s")
     if stats.get("finish_reason"):
-        parts.append(str(stats["finish_reason"]))
-    return escape(" · ".join(parts))
+        parts.append(escape(str(stats["finish_reason"])))
+    return " · ".join(parts)
+
+
+def stopped_early(stats: dict[str, Any] | None, text: str) -> bool:
+    """A lane that finished on its own within a couple of tokens, or with nothing to show."""
+    stats = stats or {}
+    if stats.get("finish_reason") != "stop":
+        return False
+    tokens = stats.get("completion_tokens")
+    return (tokens is not None and tokens <= EARLY_STOP_TOKENS) or not text.strip()
 
 
 class MessageView:
@@ -91,15 +125,25 @@ def lane_value(
     *,
     running: bool = False,
     status: str = "",
+    prompt_label: str = "Prompt as sent",
+    prompt_open: bool = False,
+    hint: str = "",
 ) -> dict[str, Any]:
+    """What a lane column shows. `lane` is the service's lane dict; its `prompt` (the exact text a completion
+    lane was sent) is shown folded under `prompt_label`, unfolded with `prompt_open`; `hint` is a note on
+    what to try."""
     lane = lane or {}
     return {
         "lane": escape(name),
         "title": escape(title),
         "engine": escape(engine),
         "status": escape(status or lane.get("status") or ""),  # a lane still loading says what it waits for
+        "prompt": escape(lane.get("prompt") or ""),
+        "prompt_label": escape(prompt_label),
+        "prompt_open": prompt_open,
         "messages": messages,
+        "hint": escape(hint),
         "error": escape(lane.get("error") or ""),
-        "stats": stats_line(lane.get("stats")),
+        "stats": stats_line(lane.get("stats"), running),
         "running": running,
     }

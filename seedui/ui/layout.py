@@ -9,10 +9,12 @@ from typing import Any
 import gradio as gr
 
 from seedui.api import register_api
+from seedui.arena.battles import Arena
 from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
+from seedui.ui.battle_tab import build_battle_tab
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
@@ -20,12 +22,15 @@ from seedui.ui.exports import ExportFiles
 from seedui.ui.fill import PageInputs
 from seedui.ui.fim_tab import build_fim_tab
 from seedui.ui.gallery import build_gallery
+from seedui.ui.keys import KeyMap
+from seedui.ui.leaderboard_tab import build_leaderboard_tab
 from seedui.ui.placement import enclosing
 from seedui.ui.sampling_panel import build_sampling_panel
 from seedui.ui.share_controls import build_share_controls
 from seedui.ui.shared_tab import build_shared_tab
 
 STYLE_FILE = Path(__file__).with_name("style.css")
+PAGE_TITLE = "SeedUI — Seed-Coder playground"
 THEME_TOGGLE_JS = "() => { document.body.classList.toggle('dark'); }"
 
 
@@ -35,35 +40,43 @@ def page_css() -> str:
 
 def banner_html(service: LaneService) -> str:
     """Which profile runs and why, each lane's engine state (and the RAM it needs, where known), and any
-    notice an engine has (a slower fallback and what to install). Always visible."""
+    notice an engine has (a slower fallback and what to install). Always visible: one line (the profile, how many
+    lanes are ready, what it is) that unfolds to the rest, which the page script unfolds on wide screens; the
+    notices stay outside the fold."""
     cfg = service.config
     tiny = cfg.profile == "tiny"
     label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
     what = escape(cfg.description)
     if tiny:
         what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
-    statuses = {name: service.engines.engines[name].status for name in cfg.lanes}
-    states = " · ".join(
-        f"{escape(lane.display_name)}: {escape(statuses[name].state)}"
-        + (f" (needs ~{statuses[name].memory_gib:.1f} GB RAM)" if statuses[name].memory_gib else "")
-        for name, lane in cfg.lanes.items()
+    statuses = [service.engines.engines[name].status for name in cfg.lanes]
+    states = [status.state for status in statuses]
+    counts = " · ".join(f"{states.count(s)} {s}" for s in ("ready", "starting", "failed") if states.count(s))
+    each = " · ".join(
+        f"{escape(lane.display_name)}: {escape(status.state)}"
+        + (f" (needs ~{status.memory_gib:.1f} GB RAM)" if status.memory_gib else "")
+        for lane, status in zip(cfg.lanes.values(), statuses, strict=True)
     )
     notices = "".join(
         f'<div class="seedui-notice" role="status">{escape(notice)}</div>'
-        for notice in dict.fromkeys(status.notice for status in statuses.values() if status.notice)
+        for notice in dict.fromkeys(status.notice for status in statuses if status.notice)
     )
-    return f"<div>{label} — {what}<br><small>{escape(cfg.profile_reason)} · {states}</small>{notices}</div>"
+    return (
+        f'<h1 class="seedui-visually-hidden">{escape(PAGE_TITLE)}</h1>'
+        f'<details class="seedui-banner"><summary>{label} · lanes: {counts} — {what}</summary>'
+        f"<small>{escape(cfg.profile_reason)} · {each}</small></details>{notices}"
+    )
 
 
 def all_ready(service: LaneService) -> bool:
     return all(e.status.state != "starting" for e in service.engines.engines.values())
 
 
-def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr.Blocks:
-    """The page; `shares` None turns sharing off (Export and deep links still work)."""
-    with gr.Blocks(title="SeedUI — Seed-Coder playground", analytics_enabled=False) as blocks:
+def build_blocks(service: LaneService, shares: ShareService | None = None, arena: Arena | None = None) -> gr.Blocks:
+    """The page; `shares` None turns sharing off (Export and deep links still work), `arena` None the arena."""
+    with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
-        register_api(service, shares)
+        register_api(service, shares, arena)
         with gr.Row():
             banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
@@ -73,12 +86,17 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
             fim = build_fim_tab(service, sampling)
+            battle = None
+            if arena is not None:
+                battle = build_battle_tab(arena, sampling)
+                build_leaderboard_tab(arena, after=battle.voted)
         build_gallery(service.config, tabs, compare, chat, fim)
         page = PageInputs(
             tabs,
             text={"compare": compare.prompt, "chat": chat.message, **({"fim": fim.code} if fim else {})},
             lanes={"compare": compare.lanes, "chat": chat.lanes},
             sampling=sampling,
+            instruction_as=compare.instruction_as,
         )
         compare_tab = enclosing(compare.prompt, gr.Tab)
         files = ExportFiles()
@@ -86,6 +104,18 @@ def build_blocks(service: LaneService, shares: ShareService | None = None) -> gr
         build_shared_tab(service, page, blocks, files, shares)
         wire_deeplinks(service, page, compare_tab, blocks)
         _show_engine_state(service, blocks, banner, compare)
+        keys = KeyMap()
+        keys.box(compare.prompt)
+        keys.box(chat.message, send=chat.send)
+        if battle is not None:
+            keys.box(battle.prompt)
+        runs = [(compare.run, compare.stop), (chat.send, chat.stop)]
+        runs += [(fim.run, fim.stop)] if fim else []
+        runs += [(battle.start, battle.stop)] if battle else []
+        for run, stop in runs:
+            keys.runs(run)
+            keys.stops(stop)
+        blocks.load(fn=None, js=keys.configure_js(), queue=False)
     return blocks
 
 

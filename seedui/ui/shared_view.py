@@ -12,18 +12,15 @@ import json
 from typing import Any
 
 from seedui.render import escape_text
-from seedui.ui.lane_view import LANE_TEMPLATE, MessageView, lane_value
+from seedui.ui.lane_view import MessageView, lane_template, lane_value
 
 # The Compare tab's lane template, once per stored lane. The lanes are marked
 # `data-seedui-shared-lane` rather than `data-seedui-lane`, so the execution
-# checks (seedui.js) keep reading only the Compare tab's live lanes.
-_LANE_ATTR = "data-seedui-lane="
-if _LANE_ATTR not in LANE_TEMPLATE:  # pragma: no cover - a guard for a changed template
-    raise RuntimeError("LANE_TEMPLATE no longer carries data-seedui-lane; update shared_view._LANE_ATTR")
+# checks (sandbox/static/page/checks.mjs) keep reading only the Compare tab's live lanes.
 SHARED_TEMPLATE = (
     '<div class="seedui-shared">${value.header}'
     '<div class="seedui-shared-lanes">${(value.lanes || []).map(value => `'
-    + LANE_TEMPLATE.replace(_LANE_ATTR, "data-seedui-shared-lane=")
+    + lane_template("data-seedui-shared-lane")
     + "`).join('')}</div>${value.footer}</div>"
 )
 SHARED_CSS = """

@@ -1,12 +1,44 @@
-"""Event wiring shared by the tabs: lane toggles and Stop buttons."""
+"""Event wiring shared by the tabs: generation events, the queue check before them, lane toggles, Stop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 from seedui.boundary import page_handler
+from seedui.config import Limits
+from seedui.queues import GENERATION, check_room, group
+
+
+def generation_event(limits: Limits, views: list[gr.HTML]) -> dict[str, Any]:
+    """The keywords of a page event that runs a model: its concurrency group, and Gradio's own progress on the
+    lane `views` (while the event waits in the queue: its place and the seconds so far; while it streams: a bar).
+    Each lane ticks its own seconds and tokens once it runs (seedui/ui/static/page.js)."""
+    return {
+        **group(GENERATION, limits),
+        "show_progress": "full",
+        "show_progress_on": views,
+        "api_visibility": "undocumented",
+    }
+
+
+# The keywords of the quick page event before a generation (`queue_room`, Compare's clearing of its lanes): it
+# may refuse what follows, so it is queued (Gradio 6 shows no toast for an unqueued event's error), but never
+# waits (no concurrency limit) and is no generation (seedui/queues.py limits those).
+BEFORE_GENERATION = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "undocumented"}
+
+
+def queue_room(limits: Limits) -> Callable[..., None]:
+    """A quick page event (`BEFORE_GENERATION`) to run before a generation: refuses it when the queue is full,
+    saying which limit and when to try again (Gradio's own refusal says only that the app is busy)."""
+
+    @page_handler
+    def check(request: gr.Request) -> None:
+        check_room(request.request.app.get_blocks()._queue, limits)
+
+    return check
 
 
 @page_handler

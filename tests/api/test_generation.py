@@ -10,7 +10,7 @@ from gradio_client.exceptions import AppError
 from tests.conftest import busy_generations
 
 pytestmark = pytest.mark.e2e
-LANE_KEYS = {"text", "reasoning", "stats", "error", "status"}  # status: what a lane still loading waits for
+LANE_KEYS = {"text", "reasoning", "stats", "error", "status", "prompt"}  # status: what a lane still loading waits for
 
 
 def stream(client, *args, api_name):

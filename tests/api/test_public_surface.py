@@ -25,6 +25,9 @@ DOCUMENTED = {
     "/share": ["comparison"],
     "/load_share": ["id"],
     "/delete_share": ["id", "delete_token"],
+    "/battle": ["prompt", "settings"],
+    "/vote": ["battle_id", "choice", "checks"],
+    "/leaderboard": ["style_control"],
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import pytest
@@ -12,7 +11,7 @@ from seedui.config import Overrides, load_config
 from seedui.engines.engine_set import build_engines
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
-from tests.conftest import ON_TRANSFORMERS, run_async
+from tests.conftest import ON_TRANSFORMERS, close_after_text, generations_end, run_async
 
 CFG = load_config(profile="tiny", cli=Overrides(dict(ON_TRANSFORMERS)), environ={})
 
@@ -90,23 +89,8 @@ def test_generate_receives_the_exact_kwargs(engines, monkeypatch):
 
 
 def test_closing_the_stream_stops_generation_promptly(engines):
-    eng = engines.engines["instruct"]
-
-    async def go():
-        stream = eng.stream(request(max_tokens=400, temperature=0))
-        n = 0
-        async for c in stream:
-            n += bool(c.text)
-            if n == 3:
-                break
-        await stream.aclose()
-        return time.perf_counter()
-
-    closed = run_async(go())
-    deadline = closed + 5
-    while time.perf_counter() < deadline and any(t.name.startswith("generate-") for t in threading.enumerate()):
-        time.sleep(0.05)
-    assert not any(t.name.startswith("generate-") for t in threading.enumerate())
+    close_after_text(engines.engines["instruct"], request(max_tokens=400, temperature=0))
+    assert generations_end(timeout=5)
 
 
 def test_three_lanes_stream_concurrently(engines):

@@ -352,6 +352,18 @@ def shared_page(browser, sandbox_server: SandboxServer):
         page.context.close()
 
 
+def run_in_block(page, block_id: str, code: str) -> None:
+    """Put ``code`` in the fixture page's block ``block_id`` and press its Run button (its output goes to its panel)."""
+    page.evaluate(
+        """([id, code]) => {
+            const block = document.getElementById(id);
+            block.querySelector('.highlight pre').textContent = code;
+            block.querySelector('.seedui-run').click();
+        }""",
+        [block_id, code],
+    )
+
+
 def run_code(page, language: str, code: str, timeout_ms: int | None = None) -> dict:
     """window.seedui.run from the page; returns the result without DOM handles."""
     return page.evaluate(

@@ -14,7 +14,7 @@ import pytest
 
 from seedui import sandbox
 
-from .conftest import open_page
+from .conftest import open_page, run_in_block
 
 pytestmark = pytest.mark.browser
 
@@ -138,14 +138,7 @@ def test_framing_page_cannot_take_over_the_runner(browser, evil, sandbox_server,
 
 def preview_in_panel(page, html: str) -> None:
     """Render ``html`` with the fixture page's HTML block (its Run button, its output panel)."""
-    page.evaluate(
-        """(html) => {
-            const block = document.querySelector('#html-hello');
-            block.querySelector('.highlight pre').textContent = html;
-            block.querySelector('.seedui-run').click();
-        }""",
-        html,
-    )
+    run_in_block(page, "html-hello", html)
 
 
 def panel(page) -> dict:
@@ -358,18 +351,20 @@ FORGERIES = {
     # The attack found: the harness module's functions replaced, so `assert False` "passed".
     "harness-functions-replaced": (
         "import sys\n"
-        "h = sys.modules['_seedui_harness']\n"
-        "h._run_tests = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n"
-        "h._compare = lambda *args, **kwargs: None\n"
-        "h.verdict = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n",
+        "for h in (sys.modules['_seedui_harness'], sys.modules['_seedui_check']):\n"
+        "    h._run_tests = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n"
+        "    h._compare = lambda *args, **kwargs: None\n"
+        "    h.failure_text = lambda *args, **kwargs: None\n"
+        "    h.verdict = lambda *args, **kwargs: {'status': 'pass', 'detail': 'forged', 'passed': 1, 'failed': 0}\n",
         "assert False\n",
         "fail",
     ),
     "assert-helper-replaced": (
         "import sys\n"
         "def add(a, b):\n    return a + b\n"
-        "sys.modules['_seedui_harness']._compare = lambda *args, **kwargs: None\n"
-        "sys.modules['_seedui_harness']._explain = lambda *args, **kwargs: None\n",
+        "for name in ('_seedui_harness', '_seedui_check'):\n"
+        "    sys.modules[name]._compare = lambda *args, **kwargs: None\n"
+        "    sys.modules[name]._explain = lambda *args, **kwargs: None\n",
         "assert add(1, 1) == 3\n",
         "fail",
     ),
@@ -429,10 +424,10 @@ FORGERIES = {
     ),
     "harness-functions-rewritten-in-place": (
         "import sys, types\n"
-        "h = sys.modules['_seedui_harness']\n"
-        "for value in list(vars(h).values()):\n"
-        "    if isinstance(value, types.FunctionType) and value.__closure__ is None:\n"
-        "        value.__code__ = (lambda *args, **kwargs: None).__code__\n",
+        "for h in (sys.modules['_seedui_harness'], sys.modules['_seedui_check']):\n"
+        "    for value in list(vars(h).values()):\n"
+        "        if isinstance(value, types.FunctionType) and value.__closure__ is None:\n"
+        "            value.__code__ = (lambda *args, **kwargs: None).__code__\n",
         "async def test_async():\n    assert False\n\ndef test_sync():\n    assert False\n",
         "fail",
     ),

@@ -9,7 +9,7 @@ import pytest
 
 from seedui import sandbox
 
-from .conftest import open_page, run_code
+from .conftest import open_page, run_code, run_in_block
 
 pytestmark = pytest.mark.browser
 
@@ -187,14 +187,7 @@ def test_images_from_python_show_as_images_and_bad_ones_are_dropped(page, sandbo
     assert result["ok"] is True
     assert result["images"] == ["data:image/png;base64," + PNG_B64]
     assert result["stdout"] == "after\n"
-    page.evaluate(
-        """(code) => {
-            const block = document.querySelector('#py-hello');
-            block.querySelector('.highlight pre').textContent = code;
-            block.querySelector('.seedui-run').click();
-        }""",
-        code,
-    )
+    run_in_block(page, "py-hello", code)
     assert wait_state(page, "py-hello", ("ok", "error")) == "ok"
     imgs = panel_of(page, "py-hello").locator("img")
     assert imgs.count() == 1

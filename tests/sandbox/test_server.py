@@ -1,15 +1,9 @@
-"""The server side of the sandbox: routes, headers, CSP, head tags, and the Python harness run in CPython."""
+"""The server side of the sandbox: routes, headers, CSP, head tags, and the configs written into pages."""
 
 from __future__ import annotations
 
-import base64
-import builtins
 import gzip
-import importlib.util
 import json
-import os
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -18,6 +12,7 @@ from starlette.testclient import TestClient
 
 from seedui import sandbox
 from seedui.render import LANG_ALIASES
+from seedui.sandbox import browser_code
 
 CDN = "https://cdn.example.org/pyodide/v{version}/full/"
 
@@ -49,7 +44,7 @@ def csp(response) -> dict[str, list[str]]:
     return policy
 
 
-def test_local_copy_is_served_with_cors_on_that_route_only(tmp_path):
+def test_local_copy_and_modules_are_served_with_cors_pages_without(tmp_path):
     c = client(fake_pyodide(tmp_path / "pyodide"))
     wasm = c.get(f"/seedui/pyodide/v{sandbox.PYODIDE_VERSION}/pyodide.asm.wasm", headers={"Origin": "null"})
     assert wasm.status_code == 200
@@ -58,11 +53,31 @@ def test_local_copy_is_served_with_cors_on_that_route_only(tmp_path):
     assert "immutable" in wasm.headers["cache-control"]
     mjs = c.get(f"/seedui/pyodide/v{sandbox.PYODIDE_VERSION}/pyodide.mjs")
     assert mjs.headers["content-type"].startswith("text/javascript")
-    for path in ("/seedui/sandbox/runner.html", "/seedui/sandbox/seedui.js", "/seedui/sandbox/preview.html"):
+    for path in ("/seedui/sandbox/runner.html", "/seedui/sandbox/preview.html", "/seedui/sandbox/seedui.css"):
         response = c.get(path, headers={"Origin": "null"})
         assert response.status_code == 200, path
         assert "access-control-allow-origin" not in response.headers, path
         assert response.headers["x-content-type-options"] == "nosniff"
+    # The runner frame's origin is opaque: the modules it and its workers import are cross-origin requests.
+    modules = sorted(p.relative_to(sandbox.STATIC_DIR).as_posix() for p in sandbox.STATIC_DIR.rglob("*.mjs"))
+    assert set(modules) == set(browser_code.modules())
+    assert {"page/main.mjs", "runner/main.mjs", "shared/protocol.mjs", "worker/python.mjs"} <= set(modules)
+    version = browser_code.version_folder()
+    for name in modules:
+        response = c.get(f"/seedui/sandbox/{version}{name}", headers={"Origin": "null"})
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("text/javascript"), name
+        assert response.headers["access-control-allow-origin"] == "*", name
+        assert "immutable" in response.headers["cache-control"], name  # the version is in the URL
+
+
+def test_modules_are_served_only_under_this_version(tmp_path):
+    c = client(None)
+    version = browser_code.version_folder()
+    assert c.get(f"/seedui/sandbox/{version}page/main.mjs").status_code == 200
+    for path in ("page/main.mjs", "v000000000000/page/main.mjs", f"{version}runner.html", f"{version}harness.py"):
+        response = c.get(f"/seedui/sandbox/{path}")
+        assert response.status_code == 404 or "caught" in response.text, path
 
 
 @pytest.mark.parametrize(
@@ -72,6 +87,9 @@ def test_local_copy_is_served_with_cors_on_that_route_only(tmp_path):
         "/seedui/pyodide/v{v}/..%2Fpackage.json",
         "/seedui/pyodide/v{v}/snapshot.bin",
         "/seedui/sandbox/harness.py",
+        "/seedui/sandbox/harness_check.py",
+        "/seedui/sandbox/runner/../harness.py",
+        "/seedui/sandbox/page/%2E%2E/harness.py",
         "/seedui/sandbox/..%2F__init__.py",
     ],
 )
@@ -158,15 +176,20 @@ def test_snapshot_is_served_gzipped_only_with_its_metadata(tmp_path):
 def test_runner_config_is_inert_inside_its_script_tag(tmp_path):
     text = client(None).get("/seedui/sandbox/runner.html").text
     config_part = text.split('id="seedui-runner-config">')[1].split("</script>")[0]
-    assert "<" not in config_part  # the inlined worker sources contain "</script" nowhere once escaped
+    assert "<" not in config_part  # the inlined harness contains "</script" nowhere once escaped
     config = json.loads(config_part)
-    assert "importScripts" not in config["pyWorker"]
-    assert "def run(" in config["harness"]
+    assert set(config["harness"]) == {"_seedui_harness", "_seedui_check"}
+    assert "def run(" in config["harness"]["_seedui_harness"]
+    assert "def prepare_check(" in config["harness"]["_seedui_check"]
+    assert config["maxOutputChars"] == sandbox.DEFAULT_MAX_OUTPUT_CHARS
+    assert config["maxDetailChars"] == sandbox.MAX_DETAIL_CHARS
 
 
 def test_head_html_tags_and_config():
     html = sandbox.head_html(timeout_s=2.5, cdn_url=CDN, prewarm="load")
-    assert '<script src="seedui/sandbox/seedui.js" data-seedui-config="' in html
+    entry = f"seedui/sandbox/{browser_code.version_folder()}page/main.mjs"
+    assert f'<script type="module" src="{entry}" data-seedui-config="' in html
+    assert f'<link rel="modulepreload" href="{entry}">' in html
     assert '<link rel="stylesheet" href="seedui/sandbox/seedui.css">' in html
     attr = html.split('data-seedui-config="')[1].split('"')[0].replace("&quot;", '"')
     config = json.loads(attr)
@@ -175,6 +198,7 @@ def test_head_html_tags_and_config():
         "prewarm": "load",
         "version": sandbox.PYODIDE_VERSION,
         "cdnUrl": CDN.replace("{version}", sandbox.PYODIDE_VERSION),
+        "maxOutputChars": sandbox.DEFAULT_MAX_OUTPUT_CHARS,
         "maxImages": sandbox.MAX_IMAGES,
         "maxImageChars": sandbox.MAX_IMAGE_CHARS,
         "languages": {"html": "html", "javascript": "javascript", "python": "python", **LANG_ALIASES},
@@ -203,143 +227,3 @@ def test_cdn_url_gets_version_and_slash():
     assert sandbox.cdn_base("https://cdn.example.org/p/v{version}/full") == (
         f"https://cdn.example.org/p/v{sandbox.PYODIDE_VERSION}/full/"
     )
-
-
-# ---- the harness (runs in Pyodide; its pure-Python parts also run in CPython) -----------------------------
-
-
-@pytest.fixture
-def harness(monkeypatch, tmp_path):
-    spec = importlib.util.spec_from_file_location("_seedui_harness_test", sandbox.STATIC_DIR / "harness.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out: list[tuple[str, str]] = []
-    module._emit = lambda kind, text: out.append((kind, text))
-    module._allowed = frozenset({"numpy"})
-    module._import_to_package = {"numpy": "numpy", "seedui_not_allowed": "seedui-not-allowed"}
-    module._cdn = "https://cdn.example.org/"
-    monkeypatch.setattr(module, "HOME", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    for name in ("stdout", "stderr", "stdin", "argv"):
-        monkeypatch.setattr(sys, name, getattr(sys, name))
-    monkeypatch.setattr(builtins, "input", builtins.input)
-    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
-    module.out = out
-    return module
-
-
-def run_check(harness, code: str, tests: str) -> dict:
-    return json.loads(harness.run(code, tests, "check", "{}"))["check"]
-
-
-def test_harness_run_streams_output_and_trims_the_traceback(harness):
-    result = json.loads(harness.run("print('a')\nimport sys\nprint('b', file=sys.stderr)\n1/0\n", "", "run", "{}"))
-    assert harness.out == [("stdout", "a"), ("stdout", "\n"), ("stderr", "b"), ("stderr", "\n")]
-    assert result["ok"] is False
-    tb = result["error"]["traceback"]
-    assert tb.startswith('Traceback (most recent call last):\n  File "main.py", line 4, in <module>')
-    assert "harness" not in tb
-
-
-def test_harness_input_raises_a_clear_eoferror(harness):
-    result = json.loads(harness.run("input('? ')", "", "run", "{}"))
-    assert result["error"]["type"] == "EOFError" and "no stdin" in result["error"]["message"]
-    assert harness.out == [("stdout", "? ")]
-
-
-@pytest.mark.parametrize(
-    ("code", "message"),
-    [
-        ("import seedui_not_allowed", "(Pyodide package 'seedui-not-allowed') is not allowed in this sandbox"),
-        ("import numpy_not_there", "not available in the browser sandbox"),
-    ],
-)
-def test_harness_explains_missing_modules(harness, code, message):
-    result = json.loads(harness.run(code, "", "run", "{}"))
-    assert message in result["error"]["traceback"]
-
-
-def test_harness_check_pass_fail_error(harness):
-    tests = (
-        "assert add(1, 2) == 3\n\n"
-        "def test_more():\n    assert add(2, 2) == 4\n\n"
-        "class TestAdd:\n    def test_zero(self):\n        assert add(0, 0) == 0\n"
-    )
-    passed = run_check(harness, "def add(a, b):\n    return a + b\n", tests)
-    assert passed["status"] == "pass" and passed["passed"] == 2
-    failed = run_check(harness, "def add(a, b):\n    return a * b\n", tests)
-    assert failed["status"] == "fail"
-    assert failed["detail"].startswith("assert add(1, 2) == 3\n  where left = 2, right = 3")
-    error = run_check(harness, "def add(a, b):\n    return a +\n", tests)
-    assert error["status"] == "error" and "SyntaxError" in error["detail"]
-    exits = run_check(harness, "import sys\nsys.exit(0)\n", tests)
-    assert exits["status"] == "error" and "sys.exit()" in exits["detail"]
-    bad_tests = run_check(harness, "def add(a, b):\n    return a + b\n", "assert (\n")
-    assert bad_tests["status"] == "error" and "test code does not compile" in bad_tests["detail"]
-
-
-def test_harness_check_skips_the_main_guard_and_counts_failing_test_functions(harness):
-    code = "def add(a, b):\n    return a + b if a >= 0 else 0\n\nif __name__ == '__main__':\n    input()\n"
-    tests = "def test_pos():\n    assert add(1, 1) == 2\n\ndef test_neg():\n    assert add(-1, -1) == -2, 'negatives'\n"
-    result = run_check(harness, code, tests)
-    assert result["status"] == "fail" and result["passed"] == 1 and result["failed"] == 1
-    assert "1 of 2 tests failed" in result["detail"]
-    assert "test_neg: negatives\nassert add(-1, -1) == -2\n  where left = 0, right = -2" in result["detail"]
-    assert "tests.py, line 5" in result["detail"]
-
-
-def test_harness_sends_matplotlib_figures_as_png_and_closes_them(harness, monkeypatch):
-    closed = []
-
-    class Figure:
-        def savefig(self, buf, format, dpi, bbox_inches):  # noqa: A002 - matplotlib's name
-            assert format == "png"
-            buf.write(b"\x89PNG fake")
-
-    pyplot = types.SimpleNamespace(
-        get_fignums=lambda: [1, 2],
-        figure=lambda number: Figure(),
-        close=lambda which: closed.append(which),
-    )
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
-    harness.emit_figures()
-    png = base64.b64encode(b"\x89PNG fake").decode()
-    assert harness.out == [("image", png), ("image", png)]
-    assert closed == ["all"]
-
-
-def test_harness_installs_its_matplotlib_backend(harness, tmp_path, monkeypatch):
-    monkeypatch.setattr(harness, "__file__", str(tmp_path / "_seedui_harness.py"))
-    monkeypatch.setitem(os.environ, "MPLBACKEND", "")
-    harness.install(lambda kind, text: None, json.dumps({"packages": ["numpy"], "importMap": {}, "cdnUrl": "x"}))
-    assert os.environ["MPLBACKEND"] == "module://_seedui_mpl"
-    backend = (tmp_path / "_seedui_mpl.py").read_text()
-    assert "FigureCanvasAgg as FigureCanvas" in backend and "emit_figures()" in backend
-
-
-def test_harness_assert_rewrite_evaluates_each_side_once(harness):
-    tests = "calls = []\ndef f():\n    calls.append(1)\n    return 1\nassert f() == 1\nassert calls == [1]\n"
-    assert run_check(harness, "x = 1\n", tests)["status"] == "pass"
-
-
-def test_harness_rewritten_assert_fails_even_with_its_helper_replaced(harness):
-    # The helper only words the message; the comparison is in the test's own code.
-    tests = "_seedui_explain_ = lambda *args: None\nassert 1 == 2\n"
-    assert run_check(harness, "x = 1\n", tests)["status"] == "fail"
-    tests = "def test_it():\n    global _seedui_explain_\n    _seedui_explain_ = None\n    assert [1] == [2]\n"
-    assert run_check(harness, "x = 1\n", tests)["status"] == "fail"
-
-
-def test_harness_plans_test_functions_before_the_answer_runs(harness):
-    tests = (
-        "def test_a():\n    pass\n\n@staticmethod\ndef test_decorated():\n    pass\n\n"
-        "class TestB:\n    def test_c(self):\n        pass\n\n"
-        "class TestWithInit:\n    def __init__(self):\n        pass\n    def test_d(self):\n        pass\n"
-    )
-    plan_json, namespace, code_object, codes = harness.prepare_check(tests)
-    assert json.loads(plan_json) == {"error": None, "tests": ["test_a", "TestB.test_c"]}
-    assert [code.co_qualname for code in codes] == ["test_a", "TestB.test_c"]
-    assert "test_a" not in namespace  # nothing has run yet
-    replaced = "def add():\n    pass\n\ntest_a = lambda: None\n"
-    result = run_check(harness, replaced, "def test_a():\n    pass\n\nadd()\ntest_a = lambda: None\n")
-    assert result["status"] == "fail" and "test_a is not the function tests.py defines" in result["detail"]

@@ -12,11 +12,48 @@ Playwright never downloads a browser here. Without Chromium the tests skip.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 LOAD_TIMEOUT_MS = 60_000
+
+
+@contextmanager
+def stand_in_app(tmp_path: Path, **config: Any) -> Iterator[tuple[Any, Any]]:
+    """The app with its three lanes on an in-process STAND-IN OpenAI server (no model: answers are scripted
+    with `server.httpd.plan`, and every request body is recorded), `config` values on top; (app, server)."""
+    from tests.conftest import serving
+    from tests.engines.fake_openai_server import FakeServer
+    from tests.test_webapp import remote_app
+
+    server = FakeServer(models=("m",))
+    try:
+        app, _ = remote_app(tmp_path, server, **config)
+        with serving(app, settle_timeout=60):
+            yield app, server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """One stand-in app for a module's tests; each test sets the server's plan it needs."""
+    with stand_in_app(tmp_path_factory.mktemp("stand-in")) as app_and_server:
+        yield app_and_server
+
+
+def new_page(browser: Any, url: str, width: int = 1280, height: int = 1000) -> Any:
+    """A page on its own context at `url`, with `page.errors` (uncaught errors) recorded; close its context."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(LOAD_TIMEOUT_MS)
+    page = context.new_page()
+    page.app_url = url
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
 
 
 @pytest.fixture
@@ -92,3 +129,26 @@ def attacker() -> Iterator[Attacker]:
     finally:
         site.server.shutdown()
         site.server.server_close()
+
+
+@pytest.fixture
+def stand_page(browser: Any, stand_in: tuple[Any, Any]) -> Iterator[Any]:
+    """A fresh page on the module's stand-in app, its server's plan and records reset; `page.server` is the
+    server."""
+    app, server = stand_in
+    server.httpd.plan = {}
+    server.httpd.requests.clear()
+    server.httpd.disconnected.clear()
+    page = new_page(browser, app.blocks.local_url)
+    page.server = server
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def open_with_keys(page: Any, query: str = "") -> Any:
+    """`open_app`, then wait until the page script has its key map (the buttons show their keys)."""
+    open_app(page, query)
+    page.wait_for_selector("#compare-run[aria-keyshortcuts]", state="attached")
+    return page

@@ -29,6 +29,7 @@ def test_another_site_cannot_frame_the_app(page, attacker):
 def test_the_app_frames_itself(page):
     # Its own frames (the sandboxed runner and previews) are same-origin ancestors: still allowed.
     open_app(page)
+    page.wait_for_function("window.seedui && window.seedui.run")  # a module script: it runs once loaded
     ready = page.evaluate("() => window.seedui.run({language: 'javascript', code: 'console.log(6 * 7)'})")
     assert ready["ok"] and ready["stdout"] == "42\n", ready
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from seedui.engines.servers.procgroup import group_members
-from tests.conftest import free_port
+from tests.conftest import end_process, free_port
 from tests.vllm.conftest import CPU_CONFIG, ROOT, START_TIMEOUT_S, server_pids
 
 pytestmark = pytest.mark.vllm
@@ -75,13 +75,7 @@ def app(tmp_path_factory):
             proc=proc, client=client, log=log_path, remote=f"http://127.0.0.1:{closed}/v1", seen_states=[]
         )
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        end_process(proc)
 
 
 def lanes(app) -> dict:

@@ -1,14 +1,15 @@
 """Runs the visitor's Python code inside Pyodide, in the sandbox's Web Worker.
 
-This file is shipped to the browser (inlined into runner.html) and imported
-there as ``_seedui_harness``; the server never imports it. The worker script
-(py_worker.js) calls ``install`` once, then ``plan`` and ``run`` per run; for a
-check, ``prepare_check`` and ``run_answer``, and it runs the tests' steps itself
-(see "checks" below: nothing in this module decides a check's verdict there).
-Output leaves through ``emit(kind, text)``, a JS function of the worker handed
-to ``install`` (no importable module offers it). It only accepts stdout / stderr
-/ image and enforces the output limits itself: code can reach it through this
-module, so the cap on figures below is a courtesy, not the limit.
+This file is shipped to the browser (in runner.html's config) and imported there
+as ``_seedui_harness``; the server never imports it. The worker script
+(worker/python.mjs) calls ``install`` once, then ``plan`` and ``run`` per run. A
+check also uses ``_seedui_check`` (harness_check.py): its plan and the wording of
+its failures; the worker runs the tests' steps itself and the runner frame
+decides the verdict. Output leaves through ``emit(kind, text)``, a JS function of
+the worker handed to ``install`` (no importable module offers it). It only
+accepts stdout / stderr / image and enforces the output limits itself: code can
+reach it through this module, so the cap on figures below is a courtesy, not the
+limit.
 
 Each run gets a fresh module namespace; the interpreter (imported modules,
 loaded packages) stays warm between runs.
@@ -33,8 +34,7 @@ MAIN_FILE = "main.py"
 TESTS_FILE = "tests.py"
 USER_FILES = (MAIN_FILE, TESTS_FILE)
 HOME = "/home/pyodide"
-MAX_IMAGES = 20
-MAX_DETAIL_CHARS = 2000
+MAX_IMAGES = 20  # the courtesy cap on figures; install() takes the server's
 INPUT_MESSAGE = (
     "input() has no stdin in the SeedUI browser sandbox: the code runs without a keyboard. "
     "Put the values in the code instead."
@@ -224,18 +224,22 @@ def _error(exc: BaseException) -> dict:
     te = traceback.TracebackException.from_exception(exc)
     frames = list(te.stack)
     first_user = next((i for i, frame in enumerate(frames) if frame.filename in USER_FILES), len(frames))
-    here = os.path.abspath(__file__)
-    te.stack = traceback.StackSummary.from_list([f for f in frames[first_user:] if f.filename != here])
+    te.stack = traceback.StackSummary.from_list([f for f in frames[first_user:] if not _ours(f.filename)])
     return {"type": type(exc).__name__, "message": str(exc), "traceback": "".join(te.format())}
 
 
-def _compile(source: str, filename: str, rewrite_asserts: bool = False):
+def _ours(filename: str) -> bool:
+    """A frame of the harness's own files (this one, harness_check.py), kept out of the tracebacks shown."""
+    return os.path.dirname(os.path.abspath(filename)) == os.path.dirname(os.path.abspath(__file__))
+
+
+def _compile(source: str, filename: str, transform: ast.NodeTransformer | None = None):
+    """Compile ``source`` as ``filename`` (its lines kept for tracebacks); ``transform`` rewrites its syntax tree."""
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    if not rewrite_asserts:
+    if transform is None:
         return compile(source, filename, "exec", flags=flags, dont_inherit=True)
-    tree = ast.parse(source, filename)
-    tree = ast.fix_missing_locations(_AssertRewriter(source).visit(tree))
+    tree = ast.fix_missing_locations(transform.visit(ast.parse(source, filename)))
     return compile(tree, filename, "exec", flags=flags, dont_inherit=True)
 
 
@@ -250,210 +254,13 @@ def _drive(result):
     return result
 
 
-_PAIR = "_seedui_pair_"
-_EXPLAIN = "_seedui_explain_"
-
-
-class _AssertRewriter(ast.NodeTransformer):
-    """`assert a == b` -> the failure message shows the assert and both values, like pytest.
-
-    The comparison stays in the test's own code: ``assert (p := (a, b))[0] == p[1], explain(...)``
-    evaluates each side once, and the helper only words the message (it runs once the assert
-    has failed), so replacing the helper cannot make a failing assert pass.
-    """
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def visit_Assert(self, node: ast.Assert):  # noqa: N802
-        text = "assert " + (ast.get_source_segment(self.source, node.test) or ast.unparse(node.test))
-        test = node.test
-        if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-            if node.msg is None:
-                node.msg = ast.Constant(text)
-            return node
-        pair = ast.NamedExpr(ast.Name(_PAIR, ast.Store()), ast.Tuple([test.left, test.comparators[0]], ast.Load()))
-        compare = ast.Compare(
-            ast.Subscript(pair, ast.Constant(0), ast.Load()),
-            [test.ops[0]],
-            [ast.Subscript(ast.Name(_PAIR, ast.Load()), ast.Constant(1), ast.Load())],
-        )
-        explain = ast.Call(
-            ast.Name(_EXPLAIN, ast.Load()),
-            [ast.Name(_PAIR, ast.Load()), ast.Constant(text), node.msg or ast.Constant(None)],
-            [],
-        )
-        return ast.copy_location(ast.Assert(compare, explain), node)
-
-
-def _short_repr(value: object, limit: int = 200) -> str:
-    try:
-        text = repr(value)
-    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not hide the failure
-        text = f"<repr failed: {exc!r}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _explain(pair: tuple, text: str, msg) -> str:
-    detail = f"{text}\n  where left = {_short_repr(pair[0])}, right = {_short_repr(pair[1])}"
-    return detail if msg is None else f"{msg}\n{detail}"
-
-
-def _tail(text: str) -> str:
-    return text if len(text) <= MAX_DETAIL_CHARS else "..." + text[-MAX_DETAIL_CHARS:]
-
-
-def _failure_text(name: str | None, exc: BaseException) -> str:
-    err = _error(exc)
-    if isinstance(exc, AssertionError):
-        where = ""
-        tb = exc.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == TESTS_FILE:
-                where = f"{TESTS_FILE}, line {tb.tb_lineno}"
-            tb = tb.tb_next
-        head = f"{name}: " if name else ""
-        message = err["message"] or "assertion failed"
-        return f"{head}{message}" + (f"\n  ({where})" if where else "")
-    return (f"{name}: " if name else "") + err["traceback"].rstrip()
-
-
-def _quiet(*args) -> None:
-    """sys.excepthook during a check's steps: a failed step is worded by failure_text, not printed."""
-
-
-def failure_text(name: str | None) -> str:
-    """The last failed step's exception, worded (the worker calls this after a step threw)."""
-    exc = getattr(sys, "last_exc", None)
-    if not isinstance(exc, BaseException):
-        raise LookupError("no exception")
-    return _tail(_failure_text(name, exc))
-
-
-# ---- checks ------------------------------------------------------------------------------------
-#
-# In the browser the worker's JavaScript drives a check, and the runner frame decides the
-# verdict: prepare_check runs before the answer's code (in a fresh interpreter), the worker
-# sends the plan out, runs the answer with run_answer, then runs each step itself with
-# builtins it took at start-up and reports whether it raised. Nothing here decides a verdict
-# there; check() below does the same in Python, for tests of this module outside a browser.
-
-
-def _planned_tests(tree: ast.Module) -> list[str]:
-    """test* functions and test* methods of Test* classes (without __init__) at the top of tests.py."""
-    names: list[str] = []
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-    for node in tree.body:
-        if isinstance(node, functions) and node.name.startswith("test") and not node.decorator_list:
-            names.append(node.name)
-        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test") and not node.decorator_list:
-            if any(isinstance(item, functions) and item.name == "__init__" for item in node.body):
-                continue
-            for item in node.body:
-                if isinstance(item, functions) and item.name.startswith("test") and not item.decorator_list:
-                    names.append(f"{node.name}.{item.name}")
-    return list(dict.fromkeys(names))
-
-
-def _code_objects(code: types.CodeType, found: dict) -> dict:
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            found[const.co_qualname] = const  # a name defined twice: the later one, as in the namespace
-            _code_objects(const, found)
-    return found
-
-
-def _new_module(name: str) -> types.ModuleType:
+def new_module(name: str) -> types.ModuleType:
+    """A fresh module for the answer (``__main__`` for a run, ``solution`` for a check), known to sys.modules."""
     module = types.ModuleType(name)
     module.__file__ = os.path.join(HOME, MAIN_FILE)
     module.__builtins__ = builtins
     sys.modules[name] = module
     return module
-
-
-def prepare_check(tests: str) -> tuple:
-    """Compile the tests and plan the steps, before the answer's code runs.
-
-    Returns (plan JSON ``{"error", "tests"}``, the namespace the answer will run in, the
-    tests' code object or None, the code objects of the planned tests in plan order).
-    """
-    namespace = _new_module("solution").__dict__
-    try:
-        code_object = _compile(tests, TESTS_FILE, rewrite_asserts=True)
-    except SyntaxError as exc:
-        plan = {"error": "The test code does not compile:\n" + _error(exc)["traceback"], "tests": []}
-        return json.dumps(plan), namespace, None, ()
-    codes = _code_objects(code_object, {})
-    names = [name for name in _planned_tests(ast.parse(tests)) if name in codes]
-    namespace[_EXPLAIN] = _explain
-    return json.dumps({"error": None, "tests": names}), namespace, code_object, tuple(codes[n] for n in names)
-
-
-def test_callable(namespace: dict, name: str, expected: types.CodeType):
-    """(function, args) for a planned test, if it still is the function tests.py defined."""
-    class_name, _, attr = name.rpartition(".")
-    owner = namespace.get(class_name) if class_name else None
-    function = getattr(owner, attr, None) if type(owner) is type else namespace.get(name)
-    if type(function) is not types.FunctionType or function.__code__ is not expected:
-        raise RuntimeError(f"{name} is not the function tests.py defines: something replaced it")
-    return function, ([owner()] if class_name else [])
-
-
-def verdict(plan: dict, answer: dict, steps: list[tuple[bool, str]]) -> dict:
-    """The check's result from the plan, the answer's outcome and each step's (ok, detail)."""
-    if plan["error"]:
-        return {"status": "error", "detail": _tail(plan["error"])}
-    if not steps:
-        if not answer.get("ok"):
-            err = answer.get("error") or {}
-            text = err.get("traceback") or err.get("message") or ""
-            return {"status": "error", "detail": _tail("The answer's code failed before the tests ran:\n" + text)}
-        if not answer.get("ranToEnd"):
-            return {"status": "error", "detail": "The answer's code called sys.exit() before the tests ran."}
-        return {"status": "error", "detail": "The tests did not run."}
-    (module_ok, module_detail), tests = steps[0], steps[1:]
-    if not module_ok:
-        return {"status": "fail", "detail": _tail(module_detail), "passed": 0, "failed": 1}
-    if len(tests) < len(plan["tests"]):
-        return {"status": "error", "detail": "The check stopped before all tests ran."}
-    failures = [detail for ok, detail in tests if not ok]
-    passed = len(tests) - len(failures)
-    if failures:
-        head = f"{len(failures)} of {len(tests)} tests failed\n" if len(tests) > 1 else ""
-        return {
-            "status": "fail",
-            "detail": _tail(head + "\n".join(failures)),
-            "passed": passed,
-            "failed": len(failures),
-        }
-    summary = f"{passed} test functions passed" if tests else "all assertions passed"
-    return {"status": "pass", "detail": summary, "passed": passed, "failed": 0}
-
-
-def check(code: str, tests: str, unavailable_json: str) -> dict:
-    """A whole check in Python: the steps the worker takes, in the same order."""
-    plan_json, namespace, code_object, codes = prepare_check(tests)
-    plan = json.loads(plan_json)
-    answer = json.loads(run_answer(code, namespace, unavailable_json))
-    steps: list[tuple[bool, str]] = []
-    if answer["ok"] and answer["ranToEnd"] and code_object is not None:
-        for index, name in enumerate([None, *plan["tests"]]):
-            try:
-                if name is None:
-                    _execute(code_object, namespace)
-                else:
-                    function, args = test_callable(namespace, name, codes[index - 1])
-                    _drive(function(*args))
-            except BaseException as exc:  # noqa: BLE001 - SystemExit in a test fails it too
-                steps.append((False, _tail(_failure_text(name, exc))))
-                if name is None:
-                    break
-            else:
-                steps.append((True, ""))
-    return {**answer, "check": verdict(plan, answer, steps)}
-
-
-# ---- running code -------------------------------------------------------------------------------
 
 
 def run_answer(code: str, namespace: dict | None, unavailable_json: str, mode: str = "check") -> str:
@@ -466,7 +273,7 @@ def run_answer(code: str, namespace: dict | None, unavailable_json: str, mode: s
     _images = 0
     _reset_io()
     if namespace is None:
-        namespace = _new_module("solution" if mode == "check" else "__main__").__dict__
+        namespace = new_module("solution" if mode == "check" else "__main__").__dict__
     outcome: dict = {"ok": True, "error": None, "exitCode": None, "ranToEnd": False}
     try:
         _execute(_compile(code, MAIN_FILE), namespace)
@@ -490,11 +297,6 @@ def run_answer(code: str, namespace: dict | None, unavailable_json: str, mode: s
     return json.dumps(outcome, default=repr)
 
 
-def run(code: str, tests: str, mode: str, unavailable_json: str) -> str:
-    """Run ``code`` in a fresh module; in "check" mode then run ``tests`` against it (see check()).
-
-    Returns JSON: {ok, error, exitCode, ranToEnd, check?}.
-    """
-    if mode == "check":
-        return json.dumps(check(code, tests, unavailable_json), default=repr)
-    return run_answer(code, None, unavailable_json, mode)
+def run(code: str, unavailable_json: str) -> str:
+    """Run ``code`` as ``__main__`` in a fresh module. JSON: {ok, error, exitCode, ranToEnd}."""
+    return run_answer(code, None, unavailable_json, "run")

@@ -28,7 +28,7 @@ def llama_server() -> str:
     try:
         return find_llama_server(None, [DEFAULT_CACHE_DIR])
     except LlamaServerUnusable as exc:
-        if os.environ.get("SEEDUI_REQUIRE_LLAMA_SERVER") == "1" or os.environ.get("CI"):
+        if os.environ.get("REQUIRE_LLAMA_SERVER") == "1" or os.environ.get("CI"):
             pytest.fail(f"llama-server is required here: {exc}")
         pytest.skip(str(exc))
 
