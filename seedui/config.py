@@ -149,6 +149,11 @@ class Limits(BaseModel):
     shares_per_minute: int = Field(10, ge=1, description="shares saved per client")
     votes_per_minute: int = Field(10, ge=1, description="arena votes per client")
     lane_timeout_s: float = Field(120.0, gt=0, description="a lane silent this long is failed")
+    # Bench runs send one request per problem and lane (492 for HumanEval on three lanes), so they are not
+    # counted against requests_per_minute; these bound them instead (docs/architecture.md, "Bench").
+    bench_concurrency: int = Field(12, ge=1, description="bench generations run at once, all clients")
+    bench_in_flight: int = Field(12, ge=1, description="bench generations one client may have running")
+    bench_per_hour: int = Field(2000, ge=1, description="bench generations per client per hour")
 
 
 class AppConfig(BaseModel):

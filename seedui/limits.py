@@ -6,7 +6,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from seedui.errors import UserError
 
@@ -48,7 +49,7 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self.limit:
                 wait = max(1, math.ceil(hits[0] + self.window_s - now))
-                per = "minute" if self.window_s == 60 else f"{self.window_s:g} s"
+                per = {60.0: "minute", 3600.0: "hour"}.get(self.window_s, f"{self.window_s:g} s")
                 raise RateLimited(
                     f"too many {self.what} from this client: {self.limit} per {per}; try again in {wait} s",
                     retry_after_s=wait,
@@ -57,6 +58,16 @@ class RateLimiter:
             return now
 
     check = acquire
+
+    @contextmanager
+    def taken(self, key: str) -> Iterator[None]:
+        """A slot for `key` for the `with` block, given back if the block raises (the action did not happen)."""
+        stamp = self.acquire(key)
+        try:
+            yield
+        except BaseException:
+            self.release(key, stamp)
+            raise
 
     def release(self, key: str, stamp: float) -> None:
         """Give back a slot taken by `acquire` (the action did not happen)."""
@@ -73,6 +84,43 @@ class RateLimiter:
     def _prune(self, now: float) -> None:
         for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window_s]:
             del self._hits[key]
+
+
+class InFlight:
+    """At most `limit` actions per client running at once, in memory; `hold(key)` takes a slot for a `with`."""
+
+    def __init__(self, limit: int, what: str = "requests") -> None:
+        if limit < 1:
+            raise ValueError(f"the in-flight limit must be at least 1, got {limit}")
+        self.limit = limit
+        self.what = what
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._lock:
+            running = self._running.get(key, 0)
+            if running >= self.limit:
+                raise RateLimited(
+                    f"too many {self.what} running at once from this client: at most {self.limit}; "
+                    "wait for some to finish",
+                    retry_after_s=1,
+                )
+            self._running[key] = running + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running[key] - 1
+                if left:
+                    self._running[key] = left
+                else:
+                    del self._running[key]
+
+    def running(self, key: str) -> int:
+        with self._lock:
+            return self._running.get(key, 0)
 
 
 def check_text(text: object, what: str, max_chars: int, allow_empty: bool = False) -> str:

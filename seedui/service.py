@@ -81,6 +81,17 @@ class LaneService:
         async for snap in self._run([name], settings, {"prompt": prompt}, strict=True):
             yield snap[name]
 
+    async def answer(self, name: str, prompt: str, settings: Any) -> LaneDict:
+        """Lane `name`'s whole answer to `prompt`, for a caller with a rate policy of its own (the Bench).
+
+        Request problems (settings) raise; the lane's own (its settings, its context, its engine) are the
+        answer's `error`.
+        """
+        last: dict[str, LaneDict] = {}
+        async for snap in self._run([name], settings, {"prompt": prompt}):
+            last = snap
+        return last[name]
+
     async def fim(
         self, prefix: Any, suffix: Any, settings: Any, client: str = "local", lane: str | None = None
     ) -> AsyncIterator[LaneDict]:

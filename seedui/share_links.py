@@ -29,16 +29,17 @@ def public_base_url(request: Any) -> str | None:
     return root.rstrip("/") or None
 
 
-def share_url(request: Any, share_id: str) -> str:
+def share_url(request: Any, share_id: str, param: str = "share") -> str:
+    """The link to a share (or, with `param="bench"`, to a saved bench run)."""
     base = public_base_url(request)
-    return f"{base}/?share={share_id}" if base else f"?share={share_id}"
+    return f"{base}/?{param}={share_id}" if base else f"?{param}={share_id}"
 
 
-def extract_share_id(text: str | None) -> str:
-    """A share id from an id or a full share link ('…/?share=ID')."""
+def extract_share_id(text: str | None, param: str = "share") -> str:
+    """A share id from an id or a full share link ('…/?share=ID'; `param` names another link's parameter)."""
     text = (text or "").strip()
-    if "share=" in text:
-        found = parse_qs(urlparse(text).query).get("share") or parse_qs(text.lstrip("?")).get("share")
+    if f"{param}=" in text:
+        found = parse_qs(urlparse(text).query).get(param) or parse_qs(text.lstrip("?")).get(param)
         if found:
             return found[0].strip()
     return text

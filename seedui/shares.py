@@ -188,6 +188,17 @@ def validate_comparison(data: Any) -> dict[str, Any]:
         raise ShareInvalid(f"invalid comparison: {problems}") from None
 
 
+NO_NAN = "it contains NaN or infinity, which JSON cannot hold"
+
+
+def compact_json(value: Any, refusal: Exception) -> str:
+    """`value` as compact JSON to store (key order kept); `refusal` is raised for NaN or infinity."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise refusal from None
+
+
 def encode_for_share(data: Any) -> str:
     """Validate, apply the size limits, and return the compact JSON to store."""
     comparison = validate_comparison(data)
@@ -204,11 +215,7 @@ def encode_for_share(data: Any) -> str:
                     f"lane {name!r} {part} is too large to share: {_kb(size)}; "
                     f"the limit is {_kb(MAX_LANE_TEXT_BYTES)} per lane"
                 )
-    try:
-        # Key order is kept: the lanes come back in the order they were shown.
-        payload = json.dumps(comparison, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        raise ShareInvalid("invalid comparison: it contains NaN or infinity, which JSON cannot hold") from None
+    payload = compact_json(comparison, ShareInvalid("invalid comparison: " + NO_NAN))  # key order kept: lanes as shown
     size = len(payload.encode("utf-8"))
     if size > MAX_PAYLOAD_BYTES:
         raise ShareTooLarge(
@@ -229,6 +236,28 @@ def check_share_id(share_id: Any) -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def insert_with_new_id(insert: Callable[[str, str], None], what: str) -> tuple[str, str]:
+    """A random id and delete token for a new row: `insert(id, token_hash)`, tried again on an id collision
+    (2**-96 per pair, but cheap to handle). Returns (id, token)."""
+    token = secrets.token_urlsafe(DELETE_TOKEN_BYTES)
+    for _attempt in range(3):
+        new_id = secrets.token_urlsafe(ID_BYTES)
+        try:
+            insert(new_id, hash_token(token))
+        except sqlite3.IntegrityError:
+            continue
+        return new_id, token
+    raise ShareError(f"could not find a free {what} id; please try again")
+
+
+def token_hash_if_right(token: Any, stored_hash: str) -> str | None:
+    """The hash of `token` if it is the delete token whose hash is stored, else None."""
+    if not isinstance(token, str) or not token or len(token) > MAX_DELETE_TOKEN_CHARS:
+        return None
+    token_hash = hash_token(token)
+    return token_hash if hmac.compare_digest(token_hash, stored_hash) else None
 
 
 # --- rate limit ------------------------------------------------------------------------
@@ -257,24 +286,15 @@ class ShareService:
 
     def create(self, comparison: dict[str, Any], client_id: str) -> dict[str, str]:
         """Store the comparison; return {"id", "url", "delete_token"} (the token only this once)."""
-        key = client_id or "anonymous"
-        stamp = self.limiter.acquire(key)
-        try:
+        with self.limiter.taken(client_id or "anonymous"):
             payload = encode_for_share(comparison)
-            token = secrets.token_urlsafe(DELETE_TOKEN_BYTES)
             size = len(payload.encode("utf-8"))
-            for _attempt in range(3):
-                share_id = secrets.token_urlsafe(ID_BYTES)
-                try:
-                    self.store.insert_share(ShareRow(share_id, time.time(), hash_token(token), payload, size))
-                    break
-                except sqlite3.IntegrityError:  # an id collision: 2**-96 per pair, but cheap to handle
-                    continue
-            else:
-                raise ShareError("could not find a free share id; please try again")
-        except BaseException:
-            self.limiter.release(key, stamp)
-            raise
+            share_id, token = insert_with_new_id(
+                lambda new_id, token_hash: self.store.insert_share(
+                    ShareRow(new_id, time.time(), token_hash, payload, size)
+                ),
+                "share",
+            )
         return {"id": share_id, "url": self.url_for(share_id), "delete_token": token}
 
     def load(self, share_id: str) -> dict[str, Any]:
@@ -294,10 +314,8 @@ class ShareService:
         wrong = WrongDeleteToken(
             f"wrong delete token for share {share_id!r}: only the token shown when the share was made can delete it"
         )
-        if not isinstance(token, str) or not token or len(token) > MAX_DELETE_TOKEN_CHARS:
-            raise wrong
-        token_hash = hash_token(token)
-        if not hmac.compare_digest(token_hash, row.delete_token_hash):
+        token_hash = token_hash_if_right(token, row.delete_token_hash)
+        if token_hash is None:
             raise wrong
         if not self.store.delete_share(share_id, token_hash):
             raise _not_found(share_id)  # deleted meanwhile by another request

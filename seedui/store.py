@@ -1,4 +1,4 @@
-"""SQLite persistence: shares, and the arena's battles and votes (their queries: seedui/arena/records.py).
+"""SQLite persistence: shares, the arena's battles and votes (their queries: seedui/arena/records.py), bench runs.
 
 Durability choice
 -----------------
@@ -92,12 +92,40 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         "CREATE INDEX votes_created_at ON votes (created_at)",
     ),
+    3: (
+        # Bench runs under a permalink (seedui/bench_runs.py). A run holds every answer, so its JSON is
+        # kept gzipped (a full HumanEval run on three lanes is a few MB as text); `summary` is small JSON
+        # (suite, lanes, models, pass counts) for listing runs without unpacking them.
+        """
+        CREATE TABLE bench_runs (
+            id                TEXT PRIMARY KEY,
+            created_at        REAL NOT NULL,          -- unix seconds, UTC
+            delete_token_hash TEXT NOT NULL,          -- sha256 hex of the delete token
+            suite             TEXT NOT NULL,
+            summary           TEXT NOT NULL CHECK (json_valid(summary)),
+            payload           BLOB NOT NULL,          -- gzip of the run as JSON (UTF-8)
+            size              INTEGER NOT NULL        -- bytes of payload as stored
+        )
+        """,
+        "CREATE INDEX bench_runs_created_at ON bench_runs (created_at)",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
 class StoreError(UserError):
     """The database cannot be used (newer schema, unreadable file)."""
+
+
+@dataclass(frozen=True)
+class BenchRunRow:
+    id: str
+    created_at: float
+    delete_token_hash: str
+    suite: str
+    summary: str
+    payload: bytes
+    size: int
 
 
 @dataclass(frozen=True)
@@ -191,7 +219,8 @@ class Store:
                     f"the database {self.path} has schema version {current}, but this SeedUI knows "
                     f"only up to {SCHEMA_VERSION}; upgrade SeedUI or point it at another database file"
                 )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
+            # In key order; a version whose migration is on another branch (not merged yet) is skipped.
+            for version in sorted(v for v in MIGRATIONS if v > current):
                 for statement in MIGRATIONS[version]:
                     conn.execute(statement)
             if row is None:
@@ -250,3 +279,34 @@ class Store:
     def count_shares(self) -> int:
         with self.reading() as conn:
             return int(conn.execute("SELECT count(*) FROM shares").fetchone()[0])
+
+    # --- bench runs ------------------------------------------------------------------
+
+    def insert_bench_run(self, row: BenchRunRow) -> None:
+        """Insert one run; raises sqlite3.IntegrityError if the id exists."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO bench_runs (id, created_at, delete_token_hash, suite, summary, payload, size)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.id, row.created_at, row.delete_token_hash, row.suite, row.summary, row.payload, row.size),
+            )
+
+    def get_bench_run(self, run_id: str) -> BenchRunRow | None:
+        with self.reading() as conn:
+            found = conn.execute(
+                "SELECT id, created_at, delete_token_hash, suite, summary, payload, size FROM bench_runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()
+        return BenchRunRow(*found) if found else None
+
+    def delete_bench_run(self, run_id: str, delete_token_hash: str) -> bool:
+        """Delete the run if its stored hash matches; True when a row went."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM bench_runs WHERE id = ? AND delete_token_hash = ?", (run_id, delete_token_hash)
+            )
+            return cur.rowcount == 1
+
+    def count_bench_runs(self) -> int:
+        with self.reading() as conn:
+            return int(conn.execute("SELECT count(*) FROM bench_runs").fetchone()[0])

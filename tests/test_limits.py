@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seedui.errors import UserError
-from seedui.limits import MAX_TRACKED_CLIENTS, RateLimited, RateLimiter
+from seedui.limits import MAX_TRACKED_CLIENTS, InFlight, RateLimited, RateLimiter
 
 
 class Clock:
@@ -124,3 +124,32 @@ def test_idle_clients_are_forgotten_once_many_are_tracked():
 def test_a_limit_below_one_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         RateLimiter(0)
+
+
+def test_an_hour_is_said_as_one():
+    rate, _ = limited(2, window_s=3600, what="bench generations")
+    rate.acquire("a")
+    rate.acquire("a")
+    with pytest.raises(RateLimited, match=r"^too many bench generations from this client: 2 per hour; try again in"):
+        rate.acquire("a")
+
+
+def test_in_flight_holds_a_slot_while_running_and_gives_it_back():
+    running = InFlight(2, "bench generations")
+    with running.hold("a"), running.hold("a"):
+        assert running.running("a") == 2
+        with pytest.raises(RateLimited, match="at most 2"), running.hold("a"):
+            pass
+        with running.hold("b"):  # clients are counted apart
+            assert running.running("b") == 1
+    assert running.running("a") == 0 and running._running == {}
+
+
+def test_in_flight_gives_the_slot_back_when_the_action_fails():
+    running = InFlight(1)
+    with pytest.raises(RuntimeError), running.hold("a"):
+        raise RuntimeError("the engine failed")
+    with running.hold("a"):
+        pass
+    with pytest.raises(ValueError, match="at least 1"):
+        InFlight(0)

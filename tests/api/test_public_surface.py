@@ -28,6 +28,11 @@ DOCUMENTED = {
     "/battle": ["prompt", "settings"],
     "/vote": ["battle_id", "choice", "checks"],
     "/leaderboard": ["style_control"],
+    "/bench_suite": ["suite", "jsonl"],
+    "/bench_generate": ["problem", "lane", "settings"],
+    "/save_bench": ["run"],
+    "/load_bench": ["id"],
+    "/delete_bench": ["id", "delete_token"],
 }
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -111,9 +112,12 @@ class Handler(BaseHTTPRequestHandler):
         if "status" in plan:
             self._json(plan["status"], {"error": {"message": plan["message"], "type": "BadRequestError"}})
             return
-        events = plan.get("events") or sse_chunks(
-            body, plan.get("words", ["Hello", " world"]), True, plan.get("finish", "length")
-        )
+        if self.server.answer is not None:  # a scripted answer per request (e.g. tests/evals/humaneval_double.py)
+            events = sse_chunks(body, self.server.answer(body), True, "stop")
+        else:
+            events = plan.get("events") or sse_chunks(
+                body, plan.get("words", ["Hello", " world"]), True, plan.get("finish", "length")
+            )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -146,6 +150,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.models = list(models)
         self.tokenize = tokenize
         self.plan: dict[str, Any] = {}
+        self.answer: Callable[[dict[str, Any]], list[str]] | None = None  # request body -> the words to stream
         self.sleeping = False
         dev = os.environ.get("VLLM_SERVER_DEV_MODE") == "1" and not os.environ.get("FAKE_OLD_VLLM")
         self.dev_mode = dev or __name__ != "__main__"

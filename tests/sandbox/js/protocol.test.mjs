@@ -18,6 +18,7 @@ const events = [
   p.doneEvent({ timedOut: true, durationMs: 10000 }),
   p.doneEvent({ stopped: true }),
 ];
+const EMPTY_WASM = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
 const run = p.runCommand({ runId: "r1", nonce: "n1", language: "python", code: "print(1)", tests: "assert 1", mode: "check", pristine: true, timeoutMs: 1500 });
 
 test("each builder's message passes its reader unchanged", () => {
@@ -25,6 +26,7 @@ test("each builder's message passes its reader unchanged", () => {
     [p.readRunnerHello, p.runnerHello("s3cret", "314.0.7", true, 10000)],
     [p.readRunnerCommand, p.ping("id1")],
     [p.readRunnerCommand, p.warm()],
+    [p.readRunnerCommand, p.warm(3)],
     [p.readRunnerCommand, p.stop("r1")],
     [p.readRunnerCommand, run],
     [p.readRunnerCommand, p.runCommand({ runId: "r2", nonce: "n2", language: "javascript", code: "", timeoutMs: 1 })],
@@ -34,6 +36,7 @@ test("each builder's message passes its reader unchanged", () => {
     [p.readWorkerStart, p.workerStart({ indexURL: "x/" })],
     [p.readWorkerCommand, p.snapshotOffer(new Uint8Array([1, 2]), false)],
     [p.readWorkerCommand, p.snapshotOffer(null, true)],
+    [p.readWorkerCommand, p.snapshotOffer(new Uint8Array([1]), false, EMPTY_WASM, { packages: {} })],
     [p.readWorkerCommand, p.workerRun("r1", "print(1)", "", "run")],
     [p.readWorkerMessage, p.workerReady(812.5, { importMs: 3, fromSnapshot: 1 })],
     [p.readWorkerMessage, p.bootError("TypeError: no")],
@@ -53,6 +56,12 @@ test("each builder's message passes its reader unchanged", () => {
   }
 });
 
+test("a page asks for at most MAX_WARM_CHECKS pristine interpreters; a snapshot offer drops what is not a module", () => {
+  assert.deepEqual(p.readRunnerCommand(p.warm(100)), p.warm(p.MAX_WARM_CHECKS));
+  const offer = p.readWorkerCommand({ type: "snapshot", data: null, makeSnapshot: false, wasm: "code", lock: [1] });
+  assert.deepEqual(offer, p.snapshotOffer(null, false));
+});
+
 test("a reader returns a copy with only the fields it knows", () => {
   const read = p.readRunnerCommand({ ...run, extra: "x", __proto__: { injected: true } });
   assert.deepEqual(read, run);
@@ -70,6 +79,8 @@ test("malformed messages are refused", () => {
     [p.readRunnerCommand, "run"],
     [p.readRunnerCommand, { type: "eval", code: "1" }],
     [p.readRunnerCommand, { type: "ping" }],
+    [p.readRunnerCommand, { type: "warm" }],
+    [p.readRunnerCommand, { type: "warm", checks: -1 }],
     [p.readRunnerCommand, { ...run, language: "ruby" }],
     [p.readRunnerCommand, { ...run, language: "html" }],
     [p.readRunnerCommand, { ...run, mode: "verdict" }],

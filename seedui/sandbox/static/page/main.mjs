@@ -12,8 +12,13 @@
 //     -> Promise<{ok, stdout, stderr, error, timedOut, stopped, durationMs, images, cut?, ...}>  (run_result.mjs)
 //   seedui.checkLanes(testCode, timeoutMs?, {attribute, target, titles}?)   (checks.mjs: which lanes, where shown)
 //     -> Promise<{[lane]: {status: "pass"|"fail"|"error"|"timeout", detail, durationMs}}>
-//   seedui.warm()   start Python before the first run
+//   seedui.warm(checks?)   start Python before the first run; keep `checks` pristine interpreters booted
+//     for checks (a bench run asks for them; 0 ends them)
+//   seedui.bench.run({suite, limit, lanes, settings, inFlight, timeoutMs, checks}), .stop(), .show(run)
+//     a suite across the lanes, each answer checked here in a pristine interpreter (bench_run.mjs)
 
+import { checker, makeBench } from "./bench_run.mjs";
+import { BenchView } from "./bench_view.mjs";
 import { languageReader } from "./blocks.mjs";
 import { installButtons } from "./buttons.mjs";
 import { makeCheckLanes, renderCheckResults } from "./checks.mjs";
@@ -43,7 +48,8 @@ function install() {
     stats,
     run,
     checkLanes: makeCheckLanes({ languageOf, run }),
-    warm: () => runner.warm(),
+    warm: (checks = 0) => runner.warm(checks),
+    bench: Object.freeze(makeBench({ check: checker(run), prewarm: (n) => runner.warm(n), view: new BenchView() })),
     runBlock,
     renderCheckResults,
   });

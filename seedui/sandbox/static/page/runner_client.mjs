@@ -105,9 +105,9 @@ export class RunnerClient {
     run.onEvent(reply.event);
   }
 
-  /** Start Python in the runner before the first run. */
-  warm() {
-    return this.runner().then((r) => this.post(r, msg.warm()));
+  /** Start Python in the runner before the first run; keep ``checks`` pristine interpreters booted for checks. */
+  warm(checks = 0) {
+    return this.runner().then((r) => this.post(r, msg.warm(checks)));
   }
 
   ping(r, timeoutMs) {

@@ -10,7 +10,7 @@
 import * as msg from "../shared/protocol.mjs";
 import { cfg } from "./config.mjs";
 import { runJavaScript } from "./javascript_run.mjs";
-import { warm } from "./python_pool.mjs";
+import { warm, warmChecks } from "./python_pool.mjs";
 import { runPython } from "./python_run.mjs";
 
 const runs = new Map(); // runId -> {stop()}
@@ -25,6 +25,7 @@ port.onmessage = (event) => {
     port.postMessage(msg.pong(command.id));
   } else if (command.type === "warm") {
     warm();
+    warmChecks(command.checks);
   } else if (command.type === "stop") {
     const run = runs.get(command.runId);
     if (run) run.stop();

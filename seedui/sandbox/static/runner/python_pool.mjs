@@ -3,8 +3,14 @@
 // one busy, gets one of its own. Any worker user code started workers in (or that ran a check) is
 // "tainted": it is killed after its run and never runs anything else.
 //
-// A pool of several warm, pristine workers (many isolated checks at once) hooks in here: `acquire` picks
-// the worker for a run, `release` takes it back, `retire` replaces one that must not run anything more.
+// Checks in bulk (a bench run) ask for `warmChecks(n)`: n pristine workers are kept booted ahead, so a
+// check finds one ready instead of waiting for a start (each still serves exactly one check). Starting
+// one costs ~0.3 s of CPU, most of it Pyodide's own set-up, so at most BOOTS_AT_ONCE start at a time (more
+// would only share the cores), and what every start would repeat is done once here: the WebAssembly
+// module is compiled once and handed to each worker, with the lock file, and the snapshot is transferred.
+//
+// `acquire` picks the worker for a run, `release` takes it back, `retire` replaces one that must not run
+// anything more.
 
 import { readWorkerMessage, snapshotOffer } from "../shared/protocol.mjs";
 import { cfg, cdnUrl, indexURL, loadFailure } from "./config.mjs";
@@ -24,6 +30,14 @@ let haveSnapshot = false;
 snapshot.then((s) => {
   if (s) haveSnapshot = true;
 });
+// Compiled once; null where it cannot be (the worker then loads it itself).
+const shared = Promise.all([
+  WebAssembly.compileStreaming(fetch(indexURL + "pyodide.asm.wasm")).catch(() => null),
+  fetch(indexURL + "pyodide-lock.json")
+    .then((r) => (r.ok ? r.json() : null))
+    .catch(() => null),
+]);
+const BOOTS_AT_ONCE = Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1));
 
 const workerConfig = {
   indexURL,
@@ -61,9 +75,12 @@ export class PyWorker {
       () => this.fail(loadFailure(`no answer within ${Math.round(cfg.loadTimeoutMs / 1000)} s`)),
       cfg.loadTimeoutMs,
     );
-    // The worker starts loading Pyodide at once; the snapshot follows when it is here.
-    snapshot.then((snap) => {
-      if (!this.dead) this.port.postMessage(snapshotOffer(snap, !snap && !haveSnapshot));
+    // The worker starts loading Pyodide at once; the snapshot follows when it is here (a copy of its own,
+    // transferred: the worker's Pyodide copies it again into its memory).
+    Promise.all([snapshot, shared]).then(([snap, [wasm, lock]]) => {
+      if (this.dead) return;
+      const own = snap ? snap.slice() : null;
+      this.port.postMessage(snapshotOffer(own, !snap && !haveSnapshot, wasm, lock), own ? [own.buffer] : []);
     });
   }
 
@@ -79,7 +96,9 @@ export class PyWorker {
       clearTimeout(this.bootTimer);
       this.bootMs = message.bootMs;
       this.timings = message.timings;
+      this.booted = true;
       this.resolveReady();
+      refill();
     } else if (message.type === "boot-error") {
       this.fail(loadFailure(message.message));
     } else if (message.type === "spawned") {
@@ -93,6 +112,7 @@ export class PyWorker {
   fail(message) {
     if (this.dead) return;
     this.kill();
+    refill();
     this.rejectReady(new Error(message));
     if (this.run) this.run.crash(message);
   }
@@ -106,6 +126,8 @@ export class PyWorker {
 }
 
 const pool = { warm: null };
+// Pristine workers for checks: booted (or booting) and never used; `target` is how many to keep.
+const pristine = { target: 0, spare: [] };
 
 /** The warm worker, started if there is none (a page's "warm" command, before the first run). */
 export function warm() {
@@ -113,10 +135,35 @@ export function warm() {
   return pool.warm;
 }
 
+/** Keep ``n`` pristine workers booted for checks (0: stop keeping them, and end the spare ones). */
+export function warmChecks(n) {
+  pristine.target = n;
+  while (pristine.spare.length > n) pristine.spare.pop().kill();
+  refill();
+}
+
+// Start spare workers up to the target, at most BOOTS_AT_ONCE starting at a time.
+function refill() {
+  pristine.spare = pristine.spare.filter((w) => !w.dead);
+  let starting = pristine.spare.filter((w) => !w.booted).length;
+  while (pristine.spare.length < pristine.target && starting < BOOTS_AT_ONCE) {
+    pristine.spare.push(new PyWorker());
+    starting += 1;
+  }
+}
+
 /** The worker for a run: the warm one if it is free (and pristine, when that is asked), else a new one. */
-export function acquire(pristine) {
+export function acquire(wantPristine) {
+  if (wantPristine && pristine.spare.length) {
+    // A booted spare first, else the one that started first.
+    const spare = pristine.spare;
+    const i = Math.max(0, spare.findIndex((w) => w.booted));
+    const [w] = spare.splice(i, 1);
+    refill();
+    if (!w.dead) return w;
+  }
   const w = pool.warm;
-  if (w && !w.dead && !w.busy && (w.pristine || !pristine)) return w;
+  if (w && !w.dead && !w.busy && (w.pristine || !wantPristine)) return w;
   if (!w || w.dead) return warm();
   return new PyWorker(); // warm one is busy or used: a run of its own
 }

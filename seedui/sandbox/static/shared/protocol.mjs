@@ -48,6 +48,8 @@ const BASE64 = /^[A-Za-z0-9+/=]+$/;
  */
 
 export const PHASES = Object.freeze(["starting", "queued", "packages", "running"]);
+/** The most pristine interpreters a page may ask the runner to keep booted (each holds ~50 MB). */
+export const MAX_WARM_CHECKS = 8;
 export const LANGUAGES = Object.freeze(["python", "javascript"]);
 
 /** Whether a window message claims to be one of ours (what the page counts as rejected when it is not). */
@@ -76,11 +78,12 @@ export function readRunnerHello(data) {
 /**
  * @typedef {{type: "run", runId: string, nonce: string, language: "python" | "javascript", code: string,
  *   tests: string, mode: "run" | "check", pristine: boolean, timeoutMs: number}} RunCommand
- * @typedef {{type: "ping", id: string} | {type: "warm"} | {type: "stop", runId: string} | RunCommand} RunnerCommand
+ * @typedef {{type: "ping", id: string} | {type: "warm", checks: number} | {type: "stop", runId: string} | RunCommand} RunnerCommand
  */
 
 export const ping = (id) => ({ type: "ping", id: String(id) });
-export const warm = () => ({ type: "warm" });
+/** Start Python before the first run; keep ``checks`` pristine interpreters booted for checks (0: none). */
+export const warm = (checks = 0) => ({ type: "warm", checks: Math.max(0, Math.floor(Number(checks) || 0)) });
 export const stop = (runId) => ({ type: "stop", runId: String(runId) });
 
 /** @returns {RunCommand} */
@@ -102,7 +105,7 @@ export function runCommand({ runId, nonce, language, code, tests = "", mode = "r
 export function readRunnerCommand(data) {
   if (!isObject(data)) return null;
   if (data.type === "ping") return isString(data.id) ? ping(data.id) : null;
-  if (data.type === "warm") return warm();
+  if (data.type === "warm") return isCount(data.checks) ? warm(Math.min(data.checks, MAX_WARM_CHECKS)) : null;
   if (data.type === "stop") return isString(data.runId) ? stop(data.runId) : null;
   if (data.type !== "run") return null;
   const { runId, nonce, language, code, tests, mode, pristine, timeoutMs } = data;
@@ -220,14 +223,23 @@ export function readWorkerStart(data) {
   return isObject(data) && data.type === "start" && isObject(data.config) ? workerStart(data.config) : null;
 }
 
-/** The start-up snapshot for a Python worker (or null: none yet; `makeSnapshot`: this worker makes it). */
-export const snapshotOffer = (data, makeSnapshot) => ({ type: "snapshot", data: data instanceof Uint8Array ? data : null, makeSnapshot: makeSnapshot === true });
+/**
+ * The start-up snapshot for a Python worker (or null: none yet; `makeSnapshot`: this worker makes it), with
+ * what the runner loaded once for every worker: Pyodide's compiled WebAssembly module and its lock file (or null).
+ */
+export const snapshotOffer = (data, makeSnapshot, wasm = null, lock = null) => ({
+  type: "snapshot",
+  data: data instanceof Uint8Array ? data : null,
+  makeSnapshot: makeSnapshot === true,
+  wasm: wasm instanceof WebAssembly.Module ? wasm : null,
+  lock: isObject(lock) ? lock : null,
+});
 /** @returns {{type: "run", runId: string, code: string, tests: string, mode: "run" | "check"}} */
 export const workerRun = (runId, code, tests, mode) => ({ type: "run", runId: String(runId), code: String(code), tests: String(tests), mode: mode === "check" ? "check" : "run" });
 
 export function readWorkerCommand(data) {
   if (!isObject(data)) return null;
-  if (data.type === "snapshot") return snapshotOffer(data.data, data.makeSnapshot);
+  if (data.type === "snapshot") return snapshotOffer(data.data, data.makeSnapshot, data.wasm, data.lock);
   if (data.type !== "run" || !isString(data.runId) || !isString(data.code) || !isString(data.tests)) return null;
   return data.mode === "run" || data.mode === "check" ? workerRun(data.runId, data.code, data.tests, data.mode) : null;
 }

@@ -27,9 +27,10 @@ function main(port, cfg) {
   let tools = null; // for checks: see takeTools()
   let busy = false;
 
-  async function load(loadPyodide, snap, makeSnapshot) {
+  async function load(loadPyodide, offer, snap, makeSnapshot) {
     const options = { indexURL: cfg.indexURL, packageBaseUrl: cfg.cdnUrl, env: { HOME: "/home/pyodide" } };
-    if (snap) return loadPyodide(Object.assign({ _loadSnapshot: snap }, options));
+    if (offer.lock) options.lockFileContents = offer.lock;
+    if (snap) return withModule(offer.wasm, () => loadPyodide(Object.assign({ _loadSnapshot: snap }, options)));
     const py = await loadPyodide(Object.assign({ _makeSnapshot: makeSnapshot }, options));
     py.runPython(cfg.preload);
     if (makeSnapshot) {
@@ -42,6 +43,22 @@ function main(port, cfg) {
       }
     }
     return py;
+  }
+
+  // Pyodide compiles its WebAssembly itself (instantiateStreaming on a fetch); with the module the runner
+  // compiled once, it only instantiates it. Before any user code, and put back after.
+  async function withModule(wasm, loadIt) {
+    if (!wasm) return loadIt();
+    const { instantiateStreaming } = WebAssembly;
+    const ownFetch = self.fetch;
+    WebAssembly.instantiateStreaming = async (_response, imports) => ({ instance: await WebAssembly.instantiate(wasm, imports), module: wasm });
+    self.fetch = (url, init) => (String(url).endsWith("/pyodide.asm.wasm") ? Promise.resolve(new Response(null)) : ownFetch(url, init));
+    try {
+      return await loadIt();
+    } finally {
+      WebAssembly.instantiateStreaming = instantiateStreaming;
+      self.fetch = ownFetch;
+    }
   }
 
   // A restored interpreter must run Python and, where the browser has stack
@@ -76,17 +93,18 @@ function main(port, cfg) {
     try {
       const { loadPyodide } = await import(cfg.indexURL + "pyodide.mjs");
       const imported = now();
-      let { data: snap, makeSnapshot } = await snapshotArrived;
+      const offer = await snapshotArrived;
+      let { data: snap } = offer;
       if (snap) {
         try {
-          pyodide = await load(loadPyodide, snap, false);
+          pyodide = await load(loadPyodide, offer, snap, false);
           await selfTest(pyodide);
           fromSnapshot = true;
         } catch (err) {
           pyodide = null; // a snapshot that does not fit this browser: start normally
         }
       }
-      if (!pyodide) pyodide = await load(loadPyodide, null, makeSnapshot);
+      if (!pyodide) pyodide = await load(loadPyodide, offer, null, offer.makeSnapshot);
       const loaded = now();
       const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() };
       // Writes that bypass sys.stdout (C extensions, os.write(1, ...)).
@@ -104,6 +122,7 @@ function main(port, cfg) {
       harness.install(output.emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl, maxImages: cfg.maxImages }));
       tools = takeTools(pyodide, harness, pyodide.pyimport("_seedui_check"));
       snap = null;
+      offer.data = null; // the snapshot is in the interpreter now: let its bytes go
       const timings = { importMs: imported - t0, loadMs: loaded - imported, setupMs: now() - loaded, fromSnapshot: fromSnapshot ? 1 : 0 };
       send(msg.workerReady(now() - t0, timings));
     } catch (err) {
