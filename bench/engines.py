@@ -147,12 +147,15 @@ def group_rss(pid: int) -> int:
 
 
 def supervised(config: Any, lane_name: str, measure: Callable[[Any, Any], dict[str, Any]]) -> dict[str, Any]:
-    """Start the lane's server with SeedUI's supervisor, measure, record its start-up and RSS, stop it."""
-    from seedui.engines.servers import ServerSupervisor
+    """Start the lane's server with SeedUI's supervisor, measure, record its start-up and RSS, stop it. Also how
+    many servers (each a copy of the weights) the supervisor makes for all the config's lanes: 1 when they share."""
+    from seedui.engines.servers import ServerSupervisor, is_managed
 
     loop = LoopThread()
     supervisor = ServerSupervisor(config)
     server = supervisor.server_for(lane_name, config.lanes[lane_name])
+    managed = [name for name, lane in config.lanes.items() if is_managed(lane)]
+    servers = {id(supervisor.server_for(name, config.lanes[name])) for name in managed}
     try:
         loop.run(server.start(), timeout=1200)
         if server.status.state != "ready":
@@ -160,6 +163,7 @@ def supervised(config: Any, lane_name: str, measure: Callable[[Any, Any], dict[s
         figures = measure(server, loop)
         figures["rss_mib"] = round(group_rss(server.group.pid) / 2**20)
         figures["startup_s"] = round(server.startup_s or 0, 1)
+        figures["weight_copies"] = {"lanes": len(managed), "servers": len(servers)}
         return figures
     finally:
         loop.run(supervisor.close(), timeout=120)

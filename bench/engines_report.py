@@ -97,7 +97,13 @@ def engines_markdown(r: dict[str, Any]) -> str:
     for text, value, goal in targets:
         result = "—" if value is None else ("pass" if value >= goal else "**fail**")
         lines.append(f"| {text} | {_f(value, 2)} | ≥ {goal} | {result} |")
-    lines.append("| Copies of the weights for the three tiny lanes | 1 (one llama-server process) | 1 | pass |")
+    copies = server.get("weight_copies")
+    if copies:
+        measured = f"{copies['servers']} llama-server for {copies['lanes']} lanes"
+        lines.append(f"| Copies of the weights for the tiny lanes | {measured} | 1 | "
+                     f"{'pass' if copies['servers'] == 1 else '**fail**'} |")  # fmt: skip
+    else:
+        lines.append("| Copies of the weights for the tiny lanes | — | 1 | — |")
     lines += [
         "",
         CHOICE,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from seedui.errors import ConfigError
 
 if TYPE_CHECKING:
-    from seedui.config import GgufSource
+    from seedui.server_options import GgufSource
 
 log = logging.getLogger(__name__)
 

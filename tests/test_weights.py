@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from seedui.config import GgufSource
 from seedui.errors import ConfigError
+from seedui.server_options import GgufSource
 from seedui.weights import embedded_gguf, gguf_file, gguf_memory_gib
 
 TINY = "HuggingFaceTB/SmolLM2-135M-Instruct"

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seedui.config import LlamaCppOptions
 from seedui.engines.servers.ports import HOST
 from seedui.engines.servers.server import ServerSpec
 from seedui.errors import EngineError
 from seedui.llamacpp_build import INSTALL_HINT, LlamaServerUnusable, cpu_count, find_llama_server
+from seedui.server_options import LlamaCppOptions
 from seedui.weights import gguf_file, gguf_memory_gib
 
 

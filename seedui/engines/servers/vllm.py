@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from seedui.config import VllmOptions
 from seedui.engines.servers.ports import HOST
 from seedui.engines.servers.server import ServerSpec
+from seedui.server_options import VllmOptions
 
 SLEEP_FLAG = "--enable-sleep-mode"
 SLEEP_LEVEL = 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 
-from seedui.config import LlamaCppOptions, VllmOptions
 from seedui.engines.servers import llamacpp
 from seedui.engines.servers.ports import free_port, port_is_free
 from seedui.engines.servers.vllm import server_argv
+from seedui.server_options import LlamaCppOptions, VllmOptions
 
 
 def test_argv_for_vllm_serve_puts_the_model_first():
