@@ -2,6 +2,7 @@
 
 python app.py                       # auto profile: Seed-Coder on a CUDA+vLLM host, else the tiny CPU stand-in
 python app.py --profile tiny --port 7860
+python app.py --profile seed-coder-gguf   # the real Seed-Coder-8B as 4-bit GGUF on the CPU (llama.cpp)
 python app.py --config examples/configs/seed-coder-80gb.yaml
 """
 
@@ -16,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from seedui.config import Overrides, load_config, parse_scalar
+from seedui.config import Overrides, builtin_profiles, load_config, parse_scalar
 from seedui.errors import ConfigError
 
 EPILOG = """\
@@ -28,8 +29,9 @@ environment variables:
   HF_TOKEN, HF_HUB_OFFLINE           used when a model is downloaded from the Hugging Face Hub
 
 Precedence (later wins): built-in profile < --config file < SEEDUI_* variables < command-line flags.
-Profiles: seed-coder (the three Seed-Coder-8B models on vLLM; needs a GPU) and tiny (SmolLM2-135M on CPU,
-a small stand-in). The default, auto, picks seed-coder where CUDA and vLLM are present, else tiny.
+Profiles: seed-coder (the three Seed-Coder-8B models on vLLM; needs a GPU), seed-coder-gguf (the same models
+as 4-bit GGUF on llama.cpp: no GPU, ~5.5 GB of RAM a lane) and tiny (SmolLM2-135M on llama.cpp, a small
+stand-in). The default, auto, picks seed-coder where CUDA and vLLM are present, else tiny.
 """
 
 
@@ -41,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--profile", choices=["auto", "seed-coder", "tiny"], help="which built-in lanes to run (default: auto)"
+        "--profile", choices=["auto", *builtin_profiles()], help="which built-in lanes to run (default: auto)"
     )
     p.add_argument("--config", type=Path, metavar="FILE", help="YAML or TOML file merged over the profile")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 to serve a network)")
@@ -57,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--vllm-command",
         help="command that starts vLLM, e.g. '/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server'",
     )
+    p.add_argument("--llama-server", help="llama.cpp's server to run (default: the one scripts/install.sh built)")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="any setting by dotted key, e.g. --set lanes.instruct.sampling.temperature=0.2 (repeatable)",
@@ -70,7 +73,7 @@ def cli_overrides(args: argparse.Namespace) -> Overrides:
     flags = {
         "host": args.host, "port": args.port, "share": args.share, "cache_dir": args.cache_dir, "db_path": args.db,
         "pyodide_dir": args.pyodide_dir, "run_timeout_s": args.run_timeout,
-        "vllm_command": args.vllm_command.split() if args.vllm_command else None,
+        "vllm_command": args.vllm_command.split() if args.vllm_command else None, "llama_server": args.llama_server,
     }  # fmt: skip
     for key, value in flags.items():
         if value is not None:

@@ -1,6 +1,6 @@
-"""Results JSON -> the README's Performance section (markdown).
+"""Results JSON -> the README's Performance section and docs/performance.md (markdown).
 
-python -m bench.report                      # bench/latest.json -> docs/performance.md
+python -m bench.report                      # bench/latest.json + bench/engines.json -> docs/performance.md
 python -m bench.report results.json -       # print instead of writing
 """
 
@@ -15,6 +15,7 @@ from bench.machine import summary
 
 ROOT = Path(__file__).resolve().parent.parent
 LATEST = ROOT / "bench" / "latest.json"
+ENGINES = ROOT / "bench" / "engines.json"  # bench/engines.py: the CPU engines compared
 DOC = ROOT / "docs" / "performance.md"
 
 
@@ -59,7 +60,8 @@ def markdown(results: dict[str, Any]) -> str:
         "## Performance",
         "",
         f"Measured {m['date']} on {summary(m)}; commit `{m.get('commit')}`, profile `tiny` "
-        "(SmolLM2-135M on transformers, weights shared by the three lanes), default limits.",
+        f"(SmolLM2-135M on {results.get('engine', 'transformers')}, weights shared by the three lanes), "
+        "default limits.",
         f"Load average at start {m['load_average_at_start']}, at end {results.get('load_average_at_end')}: "
         "the machine was shared, so absolute times are noisy; each ratio compares measurements from the same run.",
         "",
@@ -138,15 +140,27 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write_doc() -> str:
+    """docs/performance.md from the latest results of both benches; returns what it wrote."""
+    parts = []
+    if LATEST.exists():
+        parts.append(markdown(json.loads(LATEST.read_text())))
+    if ENGINES.exists():
+        from bench.engines_report import engines_markdown
+
+        parts.append(engines_markdown(json.loads(ENGINES.read_text())))
+    text = "\n\n".join(parts)
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    source = Path(argv[0]) if argv else LATEST
-    text = markdown(json.loads(source.read_text()))
     if len(argv) > 1 and argv[1] == "-":
-        print(text)
+        print(markdown(json.loads(Path(argv[0]).read_text())))
     else:
-        DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(text)
+        write_doc()
         print(f"wrote {DOC.relative_to(ROOT)}")
     return 0
 

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import machine
-from bench.report import DOC, LATEST, markdown
+from bench.report import DOC, LATEST, markdown, write_doc
 from bench.server import ROOT, AppProcess
 
 RESULTS = ROOT / "bench" / "results"
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             figures["startup"] = startup(app)
             _show("start-up", figures["startup"])
+            results["engine"] = app.lanes()["base"]["engine"].split(" @ ")[0]  # "llama.cpp", "transformers (cpu)"
             engine = None
             if chosen & {"stream", "latency"}:
                 from bench.stream import DirectEngine, added_latency, stream_efficiency
@@ -106,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     written = [out]
     if not args.no_latest:
         LATEST.write_text(text)
-        DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(markdown(results))
+        write_doc()
         written += [LATEST, DOC]
     print()
     print(markdown(results))

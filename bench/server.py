@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import psutil
 
-from seedui.engines.vllm.procgroup import die_with_parent
+from seedui.engines.servers.procgroup import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@
 
 What it does, all in one run:
 
-1. starts one vLLM server with SeedUI's supervisor (`VllmServer`, the lane's options from the config) and
+1. starts one vLLM server with SeedUI's supervisor (`ManagedServer`, the lane's options from the config) and
    records its start-up time (spawn to healthy /health);
 2. starts `python app.py` with that lane pointed at the server through a byte-for-byte timing proxy
    (a remote `engine: vllm` lane: the same streaming engine the supervised lanes use);
@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from seedui.config import load_config  # noqa: E402
 from seedui.engines.openai_http import OpenAIHttpEngine  # noqa: E402
-from seedui.engines.vllm import ServerSpec, VllmServer  # noqa: E402
+from seedui.engines.servers import ServerSupervisor  # noqa: E402
 from seedui.prompts import build_request  # noqa: E402
 from seedui.sampling import SamplingSettings  # noqa: E402
 
@@ -237,12 +237,7 @@ def main() -> int:
     served = lane.served_model_name or lane.model
 
     loop = LoopThread()
-    server = VllmServer(
-        ServerSpec(lane.model, served, lane.vllm),
-        command=config.vllm_command,
-        cache_dir=config.cache_dir,
-        startup_timeout_s=config.vllm_startup_timeout_s,
-    )
+    server = ServerSupervisor(config).server_for(args.lane, lane)
     loop.run(server.start())
     try:
         if server.status.state != "ready":

@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh machine, then run them.
+# Install everything the tests need on a fresh machine (llama.cpp's server included), then run them.
 #   SEEDUI_SKIP_VLLM=1 scripts/test.sh   skips the real-vLLM tests (for a quick local run; CI runs them)
 #   extra arguments go to pytest, e.g. scripts/test.sh -k compare
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install.sh requirements-dev.txt
-
-# A real browser for the browser tests: Debian's Chromium (a test tool's own download does not work offline).
-# Node.js: npm fetches Pyodide, and `node --test` runs the browser code's unit tests (tests/sandbox/js/).
-missing=""
-command -v chromium >/dev/null 2>&1 || missing="chromium"
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
-if [ -n "$missing" ]; then
+# Debian packages: a real browser for the browser tests (Chromium: a test tool's own download does not work
+# offline); Node.js (npm fetches Pyodide, and `node --test` runs the browser code's unit tests, tests/sandbox/js/);
+# a compiler and cmake for llama.cpp's server, which install.sh builds and the tests run.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+{ command -v node && command -v npm; } >/dev/null 2>&1 || need+=(nodejs npm)
+{ command -v cmake && command -v c++ && command -v make; } >/dev/null 2>&1 || need+=(build-essential cmake)
+if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq $missing >/dev/null
+  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+scripts/install.sh requirements-dev.txt
 
 # Pyodide for in-browser Python, served by the app so the browser tests run offline (npm package `pyodide`).
 .venv/bin/python -m seedui.sandbox.fetch
@@ -33,4 +35,7 @@ fi
 unset SEEDUI_SKIP_VLLM
 
 .venv/bin/ruff check .
+# The llama.cpp tests run the server install.sh built: here a missing one fails them instead of skipping them.
+# (Not a SEEDUI_* name: the app reads every one of those as configuration.)
+export REQUIRE_LLAMA_SERVER=1
 exec .venv/bin/python -m pytest ${markers:+-m "$markers"} "$@"

@@ -22,8 +22,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from seedui.errors import ConfigError, describe_validation_error
+from seedui.paths import DEFAULT_CACHE_DIR
 from seedui.sampling import SamplingSettings
 from seedui.sandbox import DEFAULT_CDN_URL, DEFAULT_TIMEOUT_S
+from seedui.server_options import LlamaCppOptions, VllmOptions
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 ROLES = ("base", "instruct", "reasoning")
@@ -41,24 +43,13 @@ class FimConfig(BaseModel):
     middle: str = Field(min_length=1)
 
 
-class VllmOptions(BaseModel):
-    """How the supervisor starts `vllm serve` for a lane's model."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    gpu_memory_utilization: float | None = Field(None, gt=0, le=1)
-    max_model_len: int | None = Field(None, ge=16)
-    dtype: str | None = None
-    reasoning_parser: str | None = None
-    extra_args: tuple[str, ...] = ()
-
-
 class LaneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["base", "instruct", "reasoning"]
     display_name: str = Field(min_length=1)
     model: str = Field(min_length=1, description="HF id or local path")
-    engine: Literal["transformers", "openai_http", "vllm"]
+    engine: Literal["transformers", "openai_http", "vllm", "llamacpp"]
     base_url: str | None = None
     api_key_env: str | None = None
     served_model_name: str | None = None
@@ -69,6 +60,7 @@ class LaneConfig(BaseModel):
     system_prompt: str | None = None
     think_tags: tuple[str, str] = ("<think>", "</think>")
     vllm: VllmOptions = VllmOptions()
+    llamacpp: LlamaCppOptions = LlamaCppOptions()
 
     # The role is the one notion of how a lane behaves:
     #   base       plain completion and fill-in-the-middle; it does not chat
@@ -133,13 +125,17 @@ class AppConfig(BaseModel):
     host: str | None = None
     port: int | None = Field(None, ge=1, le=65535)
     share: bool = False
-    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seedui"
+    cache_dir: Path = DEFAULT_CACHE_DIR
     db_path: Path | None = None
     pyodide_cdn: str = DEFAULT_CDN_URL
     pyodide_dir: Path | None = None
     run_timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=600)
     vllm_command: tuple[str, ...] = ("vllm", "serve")
     vllm_startup_timeout_s: float = Field(900.0, gt=0)
+    # llama.cpp's server: a path or a command name; None: the one scripts/install.sh built, else `llama-server`
+    # on PATH.
+    llama_server: str | None = None
+    llamacpp_startup_timeout_s: float = Field(300.0, gt=0, description="spawn to healthy (downloads not counted)")
     limits: Limits = Limits()
     # Who may tell us a client's address (X-Forwarded-For), for per-client limits: "auto" (a proxy on
     # this host; on a Hugging Face Space, also its private ingress), a number of proxy hops, or networks.
@@ -285,6 +281,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 # Three Seed-Coder-8B servers at once need ~0.29 + 0.29 + 0.32 of an 80 GB card: ~16.5 GB of bf16 weights
 # each, plus activations and KV cache. A card reporting less than this cannot hold them side by side.
 SEED_CODER_MIN_GPU_GIB = 75.0
+# The real models without a GPU: asked for, never picked (a 14 GB download and ~5.5 GB of RAM a lane).
+GGUF_HINT = "the real Seed-Coder-8B runs on the CPU with --profile seed-coder-gguf (4-bit, ~5.5 GB of RAM a lane)"
 
 
 @dataclass(frozen=True)
@@ -317,7 +315,7 @@ def choose_profile(facts: GpuFacts) -> tuple[str, str]:
     """(profile, why) for `auto`: the real models only where they can start, else the stand-in and what would fit."""
     if not facts.gpus_gib or not facts.has_vllm:
         missing = [what for what, ok in (("a CUDA GPU", bool(facts.gpus_gib)), ("vLLM", facts.has_vllm)) if not ok]
-        return "tiny", f"{' and '.join(missing)} not found, so the small CPU stand-in runs"
+        return "tiny", f"{' and '.join(missing)} not found, so the small CPU stand-in runs; {GGUF_HINT}"
     largest = max(facts.gpus_gib)
     found = f"{len(facts.gpus_gib)} GPU{'s' if len(facts.gpus_gib) > 1 else ''} ({_gpu_list(facts)})"
     if largest >= SEED_CODER_MIN_GPU_GIB:
@@ -333,7 +331,8 @@ def choose_profile(facts: GpuFacts) -> tuple[str, str]:
         fits = "start with --config examples/configs/seed-coder-24gb.yaml (the lanes take turns with vLLM's sleep mode)"
     else:
         fits = "point the lanes at a larger vLLM server (examples/configs/remote-cluster.yaml)"
-    return "tiny", f"found {found}, but {need}: the small CPU stand-in runs instead; for Seed-Coder, {fits}"
+    why = f"found {found}, but {need}: the small CPU stand-in runs instead; for Seed-Coder, {fits}"
+    return "tiny", f"{why}; or {GGUF_HINT}"
 
 
 def _gpu_list(facts: GpuFacts) -> str:

@@ -24,6 +24,7 @@ from seedui.clients import ProxyTrust, client_id
 from seedui.config import AppConfig, LaneConfig
 from seedui.engines.base import Engine, EngineStatus, Message
 from seedui.engines.engine_set import EngineSet
+from seedui.engines.servers.supervisor import KINDS, is_managed
 from seedui.errors import UserError
 from seedui.fanout import LaneJob, fan_out
 from seedui.limits import RateLimiter, check_settings_shape, check_text
@@ -174,9 +175,12 @@ class LaneService:
 
     def startup_wait_s(self, lane: LaneConfig) -> float:
         """How long a request waits for this lane's engine to finish starting."""
-        if lane.engine == "vllm" and not lane.base_url:
-            servers = {x.model for x in self.config.lanes.values() if x.engine == "vllm" and not x.base_url}
-            return self.config.vllm_startup_timeout_s * max(1, len(servers))
+        if is_managed(lane):  # servers start one at a time; a download before one is not counted
+            kinds = {(x.engine, x.model) for x in self.config.lanes.values() if is_managed(x)}
+            wait = KINDS[lane.engine](self.config).startup_timeout_s * max(1, len(kinds))
+            if lane.engine == "llamacpp" and lane.llamacpp.fallback:
+                wait += TRANSFORMERS_STARTUP_WAIT_S
+            return wait
         if lane.engine == "transformers":
             return TRANSFORMERS_STARTUP_WAIT_S
         return REMOTE_STARTUP_WAIT_S

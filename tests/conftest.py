@@ -84,6 +84,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The tiny lanes on the transformers engine (the fallback, ZeroGPU's and GPU hosts' engine) rather than their
+# default, llama.cpp's server: for tests of what only that engine does (its generation threads, its loading).
+ON_TRANSFORMERS = {f"lanes.{lane}.engine": "transformers" for lane in ("base", "instruct", "reasoning")}
+
+
 def tiny_config(tmp_dir: Path, **values: object) -> AppConfig:
     """The tiny profile with a private database; model cache shared (converting takes ~20 s once)."""
     ov = Overrides()
@@ -129,6 +134,17 @@ def api_call(
                         return "error", message
                     last = ("complete", payload[0] if isinstance(payload, list) else payload)
         return last
+
+
+def busy_generations(engines: dict[str, Any]) -> list[str]:
+    """What is still generating for these engines: transformers' worker threads, llama.cpp's busy slots."""
+    busy = [t.name for t in threading.enumerate() if t.name.startswith("generate-") and t.is_alive()]
+    servers = {getattr(getattr(e, "active", e), "server", None) for e in engines.values()}
+    for server in servers - {None}:
+        if server.kind.label == "llama.cpp" and server.status.state == "ready":
+            slots = httpx.get(f"{server.root_url}/slots", timeout=10).json()
+            busy += [f"{server.root_url} slot {x['id']}" for x in slots if x["is_processing"]]
+    return busy
 
 
 @contextmanager

@@ -73,9 +73,12 @@ def test_answers_are_greedy_unless_asked_and_base_stops_at_the_next_statement():
 
 
 def test_one_request_in_flight_on_an_in_process_cpu_engine_several_on_a_server():
-    config = tiny_config(Path("/nonexistent"), **{"lanes.instruct.engine": "openai_http"})
+    values = {"lanes.base.engine": "transformers", "lanes.instruct.engine": "openai_http"}
+    config = tiny_config(Path("/nonexistent"), **values)
     assert default_in_flight(config.lanes["base"]) == 1
     assert default_in_flight(config.lanes["instruct"]) == 4
+    assert config.lanes["reasoning"].engine == "llamacpp"  # the tiny profile's default: llama-server's slots
+    assert default_in_flight(config.lanes["reasoning"]) == 4
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,21 @@ def test_seed_coder_profile_holds_the_three_models_with_right_formats():
     assert reasoning.thinks and not reasoning.takes_system_prompt and reasoning.system_prompt is None
 
 
-def test_tiny_profile_is_cpu_transformers_without_fim():
+def test_tiny_profile_is_llamacpp_falling_back_to_transformers_without_fim():
     cfg = load_config(profile="tiny", environ={})
-    assert all(lane.engine == "transformers" and lane.fim is None for lane in cfg.lanes.values())
+    assert all(lane.engine == "llamacpp" and lane.fim is None for lane in cfg.lanes.values())
+    assert all(lane.llamacpp.fallback == "transformers" for lane in cfg.lanes.values())
+    assert len({(lane.model, lane.llamacpp, lane.context_length) for lane in cfg.lanes.values()}) == 1  # one server
+
+
+def test_seed_coder_gguf_profile_names_its_files_as_data():
+    cfg = load_config(profile="seed-coder-gguf", environ={})
+    assert [lane.role for lane in cfg.lanes.values()] == ["base", "instruct", "reasoning"]
+    for lane in cfg.lanes.values():
+        assert lane.engine == "llamacpp" and lane.llamacpp.fallback is None  # no 135M stand-in in their place
+        assert lane.llamacpp.gguf is not None and lane.llamacpp.gguf.file.endswith(".gguf")
+        assert "Seed-Coder-8B" in lane.llamacpp.gguf.file
+    assert cfg.lanes["base"].fim is not None and cfg.lanes["base"].fim.order == "spm"
 
 
 def test_auto_profile_says_why(monkeypatch):
@@ -44,7 +56,7 @@ def test_auto_profile_says_why(monkeypatch):
 @pytest.mark.parametrize(
     ("facts", "profile", "words"),
     [
-        (GpuFacts(False), "tiny", ["a CUDA GPU and vLLM not found"]),
+        (GpuFacts(False), "tiny", ["a CUDA GPU and vLLM not found", "--profile seed-coder-gguf"]),
         (GpuFacts(True), "tiny", ["a CUDA GPU not found"]),
         (GpuFacts(False, (79.2,)), "tiny", ["vLLM not found"]),
         (GpuFacts(True, (79.2,), ("H100 80GB",)), "seed-coder", ["H100 80GB 79 GiB", "three Seed-Coder-8B lanes"]),
@@ -54,7 +66,7 @@ def test_auto_profile_says_why(monkeypatch):
         (GpuFacts(True, (22.5,) * 4), "tiny", ["4 GPUs", "seed-coder-multi-gpu.yaml", "--tensor-parallel-size to 4"]),
         (GpuFacts(True, (44.4, 44.4)), "tiny", ["2 GPUs", "seed-coder-multi-gpu.yaml"]),
         (GpuFacts(True, (22.5,) * 3), "tiny", ["3 GPUs", "seed-coder-24gb.yaml"]),  # TP must divide 8 KV heads
-        (GpuFacts(True, (15.7,)), "tiny", ["remote-cluster.yaml"]),
+        (GpuFacts(True, (15.7,)), "tiny", ["remote-cluster.yaml", "--profile seed-coder-gguf"]),
     ],
 )
 def test_auto_picks_seed_coder_only_where_the_gpu_holds_it(facts, profile, words):

@@ -18,7 +18,7 @@ import psutil
 import pytest
 import yaml
 
-from seedui.engines.vllm.procgroup import group_members
+from seedui.engines.servers.procgroup import group_members
 from tests.conftest import ROOT, api_call, app_env, free_port
 
 pytestmark = pytest.mark.e2e

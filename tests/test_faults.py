@@ -1,7 +1,9 @@
 """Faults: a lane whose engine crashes or hangs mid-stream, and a client that leaves mid-stream.
 
 The app here is our own instance (not the session one) whose Instruct and
-Reasoning lanes run the real transformers engine wrapped in a
+Reasoning lanes run the real transformers engine (explicitly: the tiny
+profile's default is llama.cpp's server, see tests/engines/servers/ for its
+faults) wrapped in a
 `FaultInjectingEngine`: it passes the real chunks through, then raises, or
 stops answering, after N chunks. The lane time-out is a few seconds. The faulty lane
 must end with its own error while the other lanes finish, and every
@@ -24,7 +26,7 @@ import pytest
 from gradio_client import Client
 
 from seedui.engines.base import Chunk, Engine, EngineStatus, GenerationRequest
-from tests.conftest import serving, tiny_config
+from tests.conftest import ON_TRANSFORMERS, serving, tiny_config
 
 pytestmark = [
     pytest.mark.e2e,
@@ -95,7 +97,9 @@ class FaultInjectingEngine:
 def faulty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from seedui.webapp import build_app
 
-    app = build_app(tiny_config(tmp_path_factory.mktemp("faults"), **{"limits.lane_timeout_s": LANE_TIMEOUT_S}))
+    app = build_app(
+        tiny_config(tmp_path_factory.mktemp("faults"), **ON_TRANSFORMERS, **{"limits.lane_timeout_s": LANE_TIMEOUT_S})
+    )
     engines = app.engines.engines  # the playground holds the same dict
     engines["base"] = FaultInjectingEngine(engines["base"], fault=None)
     engines["instruct"] = FaultInjectingEngine(engines["instruct"], fault="raise")

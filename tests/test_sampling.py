@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from seedui.engines.openai_http import openai_body
+from seedui.engines.dialects import LLAMACPP, OPENAI, VLLM
 from seedui.engines.transformers_local import generate_kwargs
 from seedui.errors import UserError
 from seedui.sampling import SamplingSettings, field_spec, field_specs
@@ -81,22 +81,46 @@ def test_generate_kwargs_turn_off_transformers_default_top_k():
     assert generate_kwargs(SamplingSettings(temperature=1.0))["top_k"] == 0
 
 
-def test_openai_body_exact():
-    s = SamplingSettings(
-        temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, presence_penalty=0.5,
-        frequency_penalty=0.25, max_tokens=64, seed=3, stop=["\n\n", "###"],
-    )  # fmt: skip
-    std, extra = openai_body(s)
-    assert std == {
-        "temperature": 0.6,
-        "top_p": 0.8,
-        "presence_penalty": 0.5,
-        "frequency_penalty": 0.25,
-        "max_tokens": 64,
-        "seed": 3,
-        "stop": ["\n\n", "###"],
-    }
+ALL_SET = SamplingSettings(
+    temperature=0.6, top_p=0.8, top_k=20, min_p=0.05, repetition_penalty=1.05, presence_penalty=0.5,
+    frequency_penalty=0.25, max_tokens=64, seed=3, stop=["\n\n", "###"],
+)  # fmt: skip
+STD_ALL_SET = {
+    "temperature": 0.6,
+    "top_p": 0.8,
+    "presence_penalty": 0.5,
+    "frequency_penalty": 0.25,
+    "max_tokens": 64,
+    "seed": 3,
+    "stop": ["\n\n", "###"],
+}
+
+
+@pytest.mark.parametrize("dialect", [OPENAI, VLLM])
+def test_openai_and_vllm_bodies_exact(dialect):
+    std, extra = dialect.body(ALL_SET)
+    assert std == STD_ALL_SET
     assert extra == {"top_k": 20, "min_p": 0.05, "repetition_penalty": 1.05}
+    assert dialect.body(SamplingSettings(max_tokens=5)) == ({"max_tokens": 5}, {})  # unset: the server's default
+
+
+def test_llamacpp_body_exact():
+    std, extra = LLAMACPP.body(ALL_SET)
+    assert std == STD_ALL_SET
+    assert extra == {"top_k": 20, "min_p": 0.05, "repeat_penalty": 1.05}  # llama.cpp's name
+    # Unset fields mean "no truncation", as in OpenAI's API, not llama.cpp's own top_k 40 / min_p 0.05 / temp 0.8.
+    std, extra = LLAMACPP.body(SamplingSettings(max_tokens=5))
+    assert std == {"temperature": 1.0, "top_p": 1.0, "max_tokens": 5}
+    assert extra == {"top_k": 0, "min_p": 0.0}
+
+
+def test_thinking_lanes_keep_their_tags_each_in_its_servers_way():
+    tags = ("<think>", "</think>")
+    assert VLLM.body(SamplingSettings(max_tokens=5), tags)[1] == {"skip_special_tokens": False}
+    assert LLAMACPP.body(SamplingSettings(max_tokens=5), tags)[1]["preserved_tokens"] == ["<think>", "</think>"]
+    assert OPENAI.body(SamplingSettings(max_tokens=5), tags)[1] == {}
+    assert VLLM.body(SamplingSettings(max_tokens=5))[1] == {}  # other lanes: nothing
+    assert "preserved_tokens" not in LLAMACPP.body(SamplingSettings(max_tokens=5))[1]
 
 
 def test_max_tokens_bounded_by_context():

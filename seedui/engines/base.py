@@ -57,6 +57,8 @@ class EngineStatus:
     state: Literal["starting", "ready", "failed"] = "starting"
     detail: str = ""
     log_tail: list[str] = field(default_factory=list)
+    memory_gib: float | None = None  # the RAM the lane's model needs, where the engine can tell
+    notice: str = ""  # what a visitor should know even when ready (e.g. a slower fallback engine runs)
 
 
 class Engine(Protocol):

@@ -12,13 +12,16 @@ A request for one lane still starting awaits that lane's start-up alone
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedui.config import AppConfig
+from seedui.config import AppConfig, LaneConfig
 from seedui.engines.base import Engine
+from seedui.engines.fallback import FallbackEngine
+from seedui.engines.servers import ServerSupervisor, is_managed
 from seedui.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -104,35 +107,44 @@ class EngineSet:
                 log.exception("closing %r failed", what)
 
 
+FALLBACK_WHAT = "the transformers engine in this process (several times slower on a CPU)"
+
+
 def build_engines(config: AppConfig) -> EngineSet:
     engines: dict[str, Engine] = {}
     resources: list[Any] = []
     pool = None
     supervisor = None
+
+    def transformers_engine(lane: LaneConfig) -> Engine:
+        nonlocal pool
+        from seedui.engines import zerogpu
+        from seedui.engines.transformers_local import ModelPool, TransformersEngine
+
+        if zerogpu.ON_ZEROGPU:  # placed before launch (app.py); the tokens come from ZeroGPU's workers
+            return zerogpu.ZeroGPUEngine(lane, zerogpu.PLACED)
+        pool = pool or ModelPool(config.cache_dir)  # one copy of each model, shared by the lanes naming it
+        return TransformersEngine(lane, pool)
+
     for name, lane in config.lanes.items():
         if lane.engine == "transformers":
-            from seedui.engines import zerogpu
-            from seedui.engines.transformers_local import ModelPool, TransformersEngine
+            engines[name] = transformers_engine(lane)
+            continue
+        from seedui.engines.openai_http import OpenAIHttpEngine
 
-            if zerogpu.ON_ZEROGPU:  # placed before launch (app.py); the tokens come from ZeroGPU's workers
-                engines[name] = zerogpu.ZeroGPUEngine(lane, zerogpu.PLACED)
-            else:
-                pool = pool or ModelPool(config.cache_dir)
-                engines[name] = TransformersEngine(lane, pool)
+        timeout_s = config.limits.lane_timeout_s
+        if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
+            engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
+        elif is_managed(lane):  # a server we start and supervise (`llama-server`, `vllm serve`)
+            if supervisor is None:
+                supervisor = ServerSupervisor(config)
+                resources.append(supervisor)
+            server = supervisor.server_for(name, lane)
+            engines[name] = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
+            if lane.engine == "llamacpp" and lane.llamacpp.fallback == "transformers":
+                plain = lane.model_copy(update={"engine": "transformers"})
+                make = functools.partial(transformers_engine, plain)
+                engines[name] = FallbackEngine(name, engines[name], server.kind.label, make, FALLBACK_WHAT)
         else:
-            from seedui.engines.openai_http import OpenAIHttpEngine
-
-            timeout_s = config.limits.lane_timeout_s
-            if lane.base_url:  # a server that runs elsewhere (vLLM, llama.cpp, SGLang)
-                engines[name] = OpenAIHttpEngine(lane, base_url=lane.base_url, timeout_s=timeout_s)
-            elif lane.engine == "vllm":  # a `vllm serve` we start and supervise
-                from seedui.engines.vllm import VllmSupervisor
-
-                if supervisor is None:
-                    supervisor = VllmSupervisor(config)
-                    resources.append(supervisor)
-                server = supervisor.server_for(name, lane)
-                engines[name] = OpenAIHttpEngine(lane, server=server, timeout_s=timeout_s)
-            else:
-                raise ConfigError(f"lane {name}: engine openai_http needs base_url (the server's URL, ending in /v1)")
+            raise ConfigError(f"lane {name}: engine openai_http needs base_url (the server's URL, ending in /v1)")
     return EngineSet(engines, resources)

@@ -2,16 +2,17 @@
 
 Requests go through the `openai` client: chat lanes use `/v1/chat/completions`
 (the server applies the model's chat template), raw prompts (plain completion,
-FIM strings) use `/v1/completions`. The sampling body is built here
-(`request_kwargs`): standard fields as arguments, vLLM's top_k / min_p /
-repetition_penalty in `extra_body`.
+FIM strings) use `/v1/completions`. The body is built here (`request_kwargs`)
+in the server's dialect (`dialects.py`: field names, unset values, running
+usage, token counting), which the lane's `engine` names.
 
-Reasoning: when the server splits thinking itself (vLLM `--reasoning-parser`)
-its `reasoning_content` (or `reasoning`) deltas become `Chunk.reasoning`;
-otherwise `<think>` text stays in `Chunk.text` and the fan-out splits it.
+Reasoning: when the server splits thinking itself (vLLM `--reasoning-parser`,
+llama.cpp for a template it knows) its `reasoning_content` (or `reasoning`)
+deltas become `Chunk.reasoning`; otherwise `<think>` text stays in
+`Chunk.text` and the fan-out splits it.
 
 The engine talks to a fixed URL (a remote lane) or to a supervised
-`VllmServer` (whose URL and state it reads from the server). It has one
+`ManagedServer` (whose URL and state it reads from the server). It has one
 `openai.AsyncOpenAI` client (one connection pool), made on first use and
 closed by `close()`, both on the loop that serves requests: the engine lives
 on that one loop.
@@ -30,11 +31,11 @@ import openai
 
 from seedui.config import LaneConfig
 from seedui.engines.base import Chunk, EngineStatus, FinishReason, GenerationRequest
+from seedui.engines.dialects import dialect_for
 from seedui.errors import EngineError
-from seedui.sampling import SamplingSettings
 
 if TYPE_CHECKING:
-    from seedui.engines.vllm import VllmServer
+    from seedui.engines.servers import ManagedServer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class OpenAIHttpEngine:
         lane: LaneConfig,
         *,
         base_url: str | None = None,
-        server: VllmServer | None = None,
+        server: ManagedServer | None = None,
         timeout_s: float = 120.0,
         environ: dict[str, str] | None = None,
     ) -> None:
@@ -63,14 +64,14 @@ class OpenAIHttpEngine:
         self._base_url = base_url
         self.timeout_s = timeout_s
         self.model_name = lane.served_model_name or lane.model
-        # vLLM reports usage in every chunk when asked: exact running counts.
-        self.is_vllm = server is not None or lane.engine == "vllm"
+        self.dialect = dialect_for(lane.engine)
         self._environ = os.environ if environ is None else environ
         self._api_key: str | None = None
         self._status = EngineStatus("starting", f"checking {self.base_url}")
         self._http: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # where the client was made (for a clear error)
-        self._can_tokenize: bool | None = None if self.is_vllm else False
+        self._process = 0  # which start of a supervised server the client's connections belong to
+        self._can_tokenize = self.dialect.tokenizer is not None
 
     # --- identity and state -------------------------------------------------
 
@@ -81,13 +82,13 @@ class OpenAIHttpEngine:
 
     @property
     def root_url(self) -> str:
-        """The server root (where vLLM's /tokenize and /health live)."""
+        """The server root (where /tokenize and /health live)."""
         url = self.base_url
         return url[: -len("/v1")] if url.endswith("/v1") else url
 
     @property
     def name(self) -> str:
-        return f"vLLM @ {self.root_url}" if self.is_vllm else f"openai @ {self.base_url}"
+        return f"{self.dialect.label} @ {self.root_url if self.dialect.tokenizer else self.base_url}"
 
     @property
     def status(self) -> EngineStatus:
@@ -152,8 +153,11 @@ class OpenAIHttpEngine:
                 f"{self.name}: used from a second event loop; an engine starts, streams and closes on one loop"
             )
         client = self._http
-        if client is not None and str(client.base_url).rstrip("/") != self.base_url:
-            await client.close()  # the supervised server came back on another port
+        # A supervised server started again (a restart, or its turn after taking turns) is a new process, maybe on
+        # the same port: the pool's kept-alive connections went with the old one and must not be reused.
+        process = self.server.spawns if self.server is not None else 0
+        if client is not None and (str(client.base_url).rstrip("/") != self.base_url or process != self._process):
+            await client.close()
             client = None
         if client is None:
             client = openai.AsyncOpenAI(
@@ -162,7 +166,7 @@ class OpenAIHttpEngine:
                 max_retries=0,  # a retried stream would repeat text; errors go to the lane
                 timeout=openai.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S),
             )
-            self._http, self._loop = client, loop
+            self._http, self._loop, self._process = client, loop, process
         return client
 
     def _require_ready(self) -> None:
@@ -178,38 +182,26 @@ class OpenAIHttpEngine:
     # --- protocol -----------------------------------------------------------
 
     async def count_prompt_tokens(self, request: GenerationRequest) -> int | None:
-        """vLLM's /tokenize (same template as the chat endpoint); None elsewhere or on any failure."""
-        if self._can_tokenize is False or self.status.state != "ready":
+        """The server's own count (same template as the chat endpoint); None where it cannot tell or on failure."""
+        if not self._can_tokenize or self.status.state != "ready":
             return None
-        body: dict[str, Any] = {"model": self.model_name}
-        if request.messages is not None:
-            body.update(messages=list(request.messages), add_generation_prompt=True)
-        else:
-            body["prompt"] = request.prompt
         try:
             client = (await self._client()).with_options(timeout=TOKENIZE_TIMEOUT_S)
-            data = await client.post(f"{self.root_url}/tokenize", body=body, cast_to=object)
+            return await self.dialect.count_tokens(client, self.root_url, self.model_name, request)
+        except EngineError:
+            return None
         except openai.NotFoundError:
-            self._can_tokenize = False  # not vLLM after all: stop asking
+            self._can_tokenize = False  # not the server the dialect says: stop asking
             return None
         except openai.APIError:
             return None  # the stream itself will report what is wrong
-        count = data.get("count") if isinstance(data, dict) else None
-        if isinstance(count, int):
-            self._can_tokenize = True
-            return count
-        return None
 
     def request_kwargs(self, request: GenerationRequest) -> dict[str, Any]:
         """The exact keyword arguments for `chat.completions.create` / `completions.create`."""
-        std, extra = openai_body(request.sampling)
-        if self.is_vllm and self.lane.thinks:
-            # Keep <think>/</think> when they are special tokens (vLLM would skip them: the thinking would read
-            # as the answer). vLLM never puts the end-of-text token that stopped a stream into its text.
-            extra["skip_special_tokens"] = False
+        std, extra = self.dialect.body(request.sampling, self.lane.think_tags if self.lane.thinks else None)
         stream_options: dict[str, Any] = {"include_usage": True}
-        if self.is_vllm:
-            stream_options["continuous_usage_stats"] = True  # vLLM only: usage in every chunk
+        if self.dialect.continuous_usage:
+            stream_options["continuous_usage_stats"] = True  # usage in every chunk
         kwargs: dict[str, Any] = {"model": self.model_name, "stream": True, "stream_options": stream_options, **std}
         if extra:
             kwargs["extra_body"] = extra
@@ -221,7 +213,7 @@ class OpenAIHttpEngine:
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         self._require_ready()
-        # Sleep mode: wake this lane's server (others wait); else a no-op.
+        # Taking turns: wake this lane's server (others wait); else a no-op.
         lease = self.server.lease() if self.server is not None else contextlib.nullcontext()
         async with lease, contextlib.aclosing(self._stream(request)) as chunks:
             async for chunk in chunks:
@@ -229,10 +221,13 @@ class OpenAIHttpEngine:
 
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
         """One request's stream; closing it closes the HTTP response, so the server stops generating."""
-        kwargs = self.request_kwargs(request)
         client = await self._client()
-        chat = request.messages is not None
         try:
+            if request.messages is not None and self.lane.thinks and self.dialect.renders_thinking_chats:
+                prompt = await self.dialect.render(client, self.root_url, request.messages)
+                request = GenerationRequest(request.sampling, prompt=prompt)
+            kwargs = self.request_kwargs(request)
+            chat = request.messages is not None
             if chat:
                 events = await client.chat.completions.create(**kwargs)
             else:
@@ -279,7 +274,7 @@ class OpenAIHttpEngine:
             return f"{url} did not answer within {self.timeout_s:g} s while {doing}: the server is overloaded or stuck"
         if isinstance(exc, openai.APIConnectionError):
             if self.server is not None and self.server.status.state != "ready":
-                return f"vLLM for {self.lane.model} stopped ({self.server.status.detail})"
+                return f"{self.dialect.label} for {self.lane.model} stopped ({self.server.status.detail})"
             cause = _root_cause(exc)
             if mid_stream:
                 return f"the connection to {url} broke while {doing} ({cause}): did the server stop or restart?"
@@ -293,20 +288,6 @@ class OpenAIHttpEngine:
                 return f"{url} refused the request ({exc.status_code}): {message}{hint}"
             return f"{url} answered {exc.status_code} while {doing}: {message}"
         return f"{url}: {exc}"
-
-
-STANDARD_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "seed")
-EXTRA_FIELDS = ("top_k", "min_p", "repetition_penalty")  # vLLM, llama.cpp and SGLang take them in the body
-
-
-def openai_body(sampling: SamplingSettings) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(standard OpenAI params, extra_body) for the settings that were set."""
-    values = sampling.set_values()
-    std = {k: values[k] for k in STANDARD_FIELDS if k in values}
-    if sampling.stop:
-        std["stop"] = list(sampling.stop)
-    extra = {k: values[k] for k in EXTRA_FIELDS if k in values}
-    return std, extra
 
 
 def _delta_text(choice: Any, chat: bool) -> tuple[str, str]:

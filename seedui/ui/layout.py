@@ -42,23 +42,32 @@ def page_css() -> str:
 
 
 def banner_html(service: LaneService) -> str:
-    """Which profile runs and why, and each lane's engine state. Always visible: one line (the profile, how many
-    lanes are ready, what it is) that unfolds to the rest; the page script unfolds it on wide screens."""
+    """Which profile runs and why, each lane's engine state (and the RAM it needs, where known), and any
+    notice an engine has (a slower fallback and what to install). Always visible: one line (the profile, how many
+    lanes are ready, what it is) that unfolds to the rest, which the page script unfolds on wide screens; the
+    notices stay outside the fold."""
     cfg = service.config
     tiny = cfg.profile == "tiny"
     label = f'<span class="{"seedui-tiny" if tiny else ""}">Profile: {escape(cfg.profile)}</span>'
     what = escape(cfg.description)
     if tiny:
         what += " — answers come from a 135M-parameter model, far weaker than Seed-Coder-8B"
-    states = [service.engines.engines[name].status.state for name in cfg.lanes]
+    statuses = [service.engines.engines[name].status for name in cfg.lanes]
+    states = [status.state for status in statuses]
     counts = " · ".join(f"{states.count(s)} {s}" for s in ("ready", "starting", "failed") if states.count(s))
     each = " · ".join(
-        f"{escape(lane.display_name)}: {escape(state)}" for lane, state in zip(cfg.lanes.values(), states, strict=True)
+        f"{escape(lane.display_name)}: {escape(status.state)}"
+        + (f" (needs ~{status.memory_gib:.1f} GB RAM)" if status.memory_gib else "")
+        for lane, status in zip(cfg.lanes.values(), statuses, strict=True)
+    )
+    notices = "".join(
+        f'<div class="seedui-notice" role="status">{escape(notice)}</div>'
+        for notice in dict.fromkeys(status.notice for status in statuses if status.notice)
     )
     return (
         f'<h1 class="seedui-visually-hidden">{escape(PAGE_TITLE)}</h1>'
         f'<details class="seedui-banner"><summary>{label} · lanes: {counts} — {what}</summary>'
-        f"<small>{escape(cfg.profile_reason)} · {each}</small></details>"
+        f"<small>{escape(cfg.profile_reason)} · {each}</small></details>{notices}"
     )
 
 

@@ -59,11 +59,14 @@ def test_a_battle_streams_anonymous_answers_and_the_vote_reveals_them(seedui_app
 
     made = client.predict(last["battle_id"], "tie", None, api_name="/vote")
     assert made["battle_id"] == last["battle_id"] and made["choice"] == "tie"
-    chat = {lane.display_name for lane in seedui_app.config.lanes.values() if lane.chats}
+    lanes = seedui_app.config.lanes
+    chat = {lane.display_name for lane in lanes.values() if lane.chats}
     assert {made["a"]["display_name"], made["b"]["display_name"]} == chat  # the tiny profile's two chat lanes
+    engines = {lanes[name].display_name: engine.name for name, engine in seedui_app.engines.engines.items()}
     for side in "ab":
         assert made[side]["text"] == last[side]["text"]
-        assert made[side]["stats"]["completion_tokens"] and made[side]["engine"].startswith("transformers")
+        assert made[side]["stats"]["completion_tokens"]
+        assert made[side]["engine"] == engines[made[side]["display_name"]]  # the lane's own engine, revealed
 
     with pytest.raises(AppError, match="takes no vote: it has its vote already: one vote per battle"):
         client.predict(last["battle_id"], "a", None, api_name="/vote")

@@ -7,6 +7,8 @@ import time
 import pytest
 from gradio_client.exceptions import AppError
 
+from tests.conftest import busy_generations
+
 pytestmark = pytest.mark.e2e
 LANE_KEYS = {"text", "reasoning", "stats", "error", "status", "prompt"}  # status: what a lane still loading waits for
 
@@ -88,14 +90,13 @@ def test_cancel_stops_the_run(client, seedui_app):
     deadline = time.time() + 60
     while time.time() < deadline and not job.outputs():
         time.sleep(0.05)
+    assert busy_generations(seedui_app.engines.engines), "nothing was generating"
     job.cancel()
-    import threading
-
     # Generation ends within a token or two of the cancel; the bound is generous for a loaded machine.
     deadline = time.time() + 20
-    while time.time() < deadline and any(t.name.startswith("generate-") for t in threading.enumerate()):
+    while time.time() < deadline and busy_generations(seedui_app.engines.engines):
         time.sleep(0.05)
-    assert not any(t.name.startswith("generate-") for t in threading.enumerate())
+    assert not busy_generations(seedui_app.engines.engines)
     assert client.predict("instruct", "hi", {"max_tokens": 2}, api_name="/generate")["error"] is None
 
 

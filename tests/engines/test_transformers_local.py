@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from seedui.config import load_config
+from seedui.config import Overrides, load_config
 from seedui.engines.engine_set import build_engines
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
-from tests.conftest import close_after_text, generations_end, run_async
+from tests.conftest import ON_TRANSFORMERS, close_after_text, generations_end, run_async
 
-CFG = load_config(profile="tiny", environ={})
+CFG = load_config(profile="tiny", cli=Overrides(dict(ON_TRANSFORMERS)), environ={})
 
 
 @pytest.fixture(scope="module")

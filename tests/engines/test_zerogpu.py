@@ -32,17 +32,27 @@ import httpx
 import psutil
 import pytest
 
-from seedui.config import load_config
+from seedui.config import Overrides, load_config
 from seedui.engines import zerogpu
 from seedui.engines.engine_set import build_engines
 from seedui.engines.transformers_local import GenerateJob
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
-from tests.conftest import ROOT, app_env, close_after_text, end_process, free_port, generations_end, run_async
+from tests.conftest import (
+    ON_TRANSFORMERS,
+    ROOT,
+    app_env,
+    close_after_text,
+    end_process,
+    free_port,
+    generations_end,
+    run_async,
+)
 from tests.engines.zerogpu_space import CUDA_LAYER
 
 SPACE = Path(__file__).parent / "zerogpu_space.py"
-CFG = load_config(profile="tiny", environ={})
+# The tiny lanes on transformers, as a ZeroGPU Space configures its lanes (docs/spaces.md).
+CFG = load_config(profile="tiny", cli=Overrides(dict(ON_TRANSFORMERS)), environ={})
 VISITOR = "visitor-token"  # the X-IP-Token header a Space's proxy adds for a visitor
 FIGURES: dict[str, Any] = {}
 
@@ -222,7 +232,8 @@ def space(tmp_path_factory: pytest.TempPathFactory, artifacts: Path):
     tmp = tmp_path_factory.mktemp("zerogpu")
     port = free_port()
     log, api_log = tmp / "space.log", tmp / "device-api.jsonl"
-    env = app_env(ZEROGPU_STANDIN_LOG=str(api_log), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    on_transformers = {f"SEEDUI_{key.upper().replace('.', '__')}": value for key, value in ON_TRANSFORMERS.items()}
+    env = app_env(ZEROGPU_STANDIN_LOG=str(api_log), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **on_transformers)
     cmd = [sys.executable, str(SPACE), "--profile", "tiny", "--port", str(port), "--db", str(tmp / "db.sqlite3")]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

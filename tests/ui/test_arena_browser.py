@@ -152,7 +152,10 @@ def test_a_battle_hides_who_is_who_until_the_vote_then_reveals_it(page: Any, see
     assert {t.split(": ", 1)[1] for t in titles} == chat
     assert [t.split(": ", 1)[0] for t in titles] == ["Model A", "Model B"]
     assert all("tok/s" in s and "TTFT" in s for s in page.locator("#battle-sides .seedui-stats").all_inner_texts())
-    assert all("transformers" in e for e in page.locator("#battle-sides .seedui-engine").all_inner_texts())
+    engines = {
+        f"{seedui_app.config.lanes[name].model} · {engine.name}" for name, engine in seedui_app.engines.engines.items()
+    }
+    assert set(page.locator("#battle-sides .seedui-engine").all_inner_texts()) <= engines  # model and engine
     assert "You voted: B is better" in page.locator("#battle-note").inner_text()
     assert page.locator("#vote-a").is_disabled()
     revealed = " ".join(b["text"] for b in page.evaluate(f"window.__bodies.slice({teed})"))

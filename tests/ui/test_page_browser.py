@@ -148,7 +148,7 @@ def ran_page(browser: Any, app_url: str) -> Iterator[Any]:
         context.close()
 
 
-def test_page_loads_with_tiny_banner(page: Any) -> None:
+def test_page_loads_with_tiny_banner(page: Any, seedui_app: Any) -> None:
     open_app(page)
     assert "SeedUI" in page.title()
     banner = page.locator("#profile-banner").inner_text()
@@ -159,7 +159,13 @@ def test_page_loads_with_tiny_banner(page: Any) -> None:
     # (the banner catches up on its 2 s poll).
     page.wait_for_function("() => !document.querySelector('#profile-banner').innerText.includes('starting')")
     assert page.locator("#compare-lanes-row .seedui-status").count() == 0
-    assert page.locator("#lane-base .seedui-engine").inner_text() == "transformers (cpu)"
+    # The engine that runs the lane: llama.cpp's server where it is built (CI), else the transformers fallback,
+    # whose notice the banner then shows.
+    engine = seedui_app.engines.engines["base"]
+    assert page.locator("#lane-base .seedui-engine").inner_text() == engine.name
+    assert engine.name.startswith(("llama.cpp @ http://127.0.0.1:", "transformers"))
+    notice = engine.status.notice
+    assert (page.locator("#profile-banner .seedui-notice").count() == 1) == bool(notice)
     assert [t.strip() for t in page.locator("#tabs button[role=tab]").all_inner_texts()][:3] == [
         "Compare",
         "Chat",
@@ -250,8 +256,9 @@ def test_theme_toggle_recolours_code(ran_page: Any, artifacts) -> None:
 
 def test_stop_halts_all_lanes(page: Any) -> None:
     open_app(page)
-    short_greedy(page, 300)
-    page.fill("#compare-prompt textarea", "Count from 1 to 300, separated by commas: 1, 2, 3, 4, 5,")
+    # Long enough that no lane can finish first: llama.cpp's server streams a few hundred tokens in seconds.
+    short_greedy(page, 3000)
+    page.fill("#compare-prompt textarea", "Count from 1 to 3000, separated by commas: 1, 2, 3, 4, 5,")
     page.click("#compare-run")
     page.wait_for_function(
         "(names) => names.every(n => (document.querySelector(`#lane-${n} .seedui-answer`)?.textContent.length"

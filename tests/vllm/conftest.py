@@ -36,7 +36,7 @@ def vllm_available() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def no_server_left_behind():
     """Whatever a test did, no vLLM process group this session started survives it."""
-    from seedui.engines.vllm import procgroup
+    from seedui.engines.servers import procgroup
 
     yield
     left = {pgid: procgroup.group_members(pgid) for pgid in procgroup.live_groups()}

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from seedui.engines.vllm.procgroup import group_members
+from seedui.engines.servers.procgroup import group_members
 from tests.conftest import end_process, free_port
 from tests.vllm.conftest import CPU_CONFIG, ROOT, START_TIMEOUT_S, server_pids
 

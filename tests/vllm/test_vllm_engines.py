@@ -16,8 +16,8 @@ import pytest
 from seedui.config import load_config
 from seedui.engines.base import GenerationRequest
 from seedui.engines.engine_set import build_engines
-from seedui.engines.vllm.command import port_is_free
-from seedui.engines.vllm.procgroup import group_members
+from seedui.engines.servers.ports import port_is_free
+from seedui.engines.servers.procgroup import group_members
 from seedui.prompts import build_request
 from seedui.sampling import SamplingSettings
 from tests.conftest import LoopThread

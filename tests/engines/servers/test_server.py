@@ -1,4 +1,4 @@
-"""The vLLM supervisor's mechanics (seedui/engines/vllm/), with a STAND-IN server process.
+"""The server supervisor's mechanics (seedui/engines/servers/) on vLLM's side, with a STAND-IN server process.
 
 `fake_openai_server.py` plays `vllm serve` here (port, /health, a child
 process like vLLM's engine core, scripted failures) so that start-up, crash
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -23,9 +22,9 @@ import pytest
 from seedui.config import Overrides, load_config
 from seedui.engines.base import GenerationRequest
 from seedui.engines.engine_set import build_engines
-from seedui.engines.vllm.command import port_is_free
-from seedui.engines.vllm.procgroup import group_members
-from seedui.engines.vllm.server import read_log_tail, short_line
+from seedui.engines.servers.logtail import read_log_tail, short_line
+from seedui.engines.servers.ports import port_is_free
+from seedui.engines.servers.procgroup import group_members
 from seedui.errors import ConfigError
 from seedui.sampling import SamplingSettings
 from tests.conftest import LoopThread
@@ -205,7 +204,7 @@ def test_a_crashed_server_is_restarted_and_its_children_do_not_linger(tmp_path, 
     old_pgid = server.group.pgid
     os.kill(old_pgid, signal.SIGKILL)  # only the API process: its child must not outlive it
     wait_for(lambda: engine.status.state == "starting", 5, "the crash to be noticed")
-    assert re.search(r"exited \(code -9\); restart 1 of 5 in 1 s", engine.status.detail)
+    assert "exited (killed by SIGKILL); restart 1 of 5 in 1 s" in engine.status.detail
     with pytest.raises(Exception, match="not ready yet"):
         loop.run(collect(engine))
     wait_for(lambda: engine.status.state == "ready", 30, "the restart")
@@ -249,12 +248,12 @@ def test_sleep_mode_servers_take_turns_one_awake_at_a_time(tmp_path, loop, monke
     monkeypatch.setenv("FAKE_PLAN", json.dumps({"words": [f"w{i} " for i in range(10)], "delay_s": 0.05}))
     es = build_engines(sleepy(tmp_path))
     a, b = es.engines["instruct"].server, es.engines["reasoning"].server
-    assert a.swap is b.swap is es.resources[0].swap
+    assert a.swap is b.swap is es.resources[0].swaps["vllm"]
     loop.run(es.start())
     assert a.status.state == b.status.state == "ready"
     awake, asleep = (a, b) if a.swap.awake is a else (b, a)
     assert not awake.asleep and asleep.asleep, "the first server slept so the second could start"
-    assert "asleep (sleep mode)" in asleep.status.detail
+    assert "asleep (taking turns)" in asleep.status.detail
     lane_of = {a: "instruct", b: "reasoning"}
 
     # A request for the sleeping server wakes it and puts the other to sleep.

@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from seedui.engines.vllm import procgroup
-from seedui.engines.vllm.procgroup import ProcessGroup, die_with_parent, group_members
+from seedui.engines.servers import procgroup
+from seedui.engines.servers.procgroup import ProcessGroup, die_with_parent, group_members
 from tests.conftest import run_async
 
 

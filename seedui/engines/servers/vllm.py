@@ -1,4 +1,4 @@
-"""What a supervised server runs (its command line, the model path) and where (a free local port).
+"""vLLM as a supervised server: its command line, the model path, its sleep mode.
 
 The command is configurable (`vllm_command`): `vllm serve` (model positional),
 or e.g. `/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server` or a
@@ -7,13 +7,16 @@ or e.g. `/opt/vllm/bin/python -m vllm.entrypoints.openai.api_server` or a
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from seedui.config import VllmOptions
+from seedui.engines.servers.ports import HOST
+from seedui.engines.servers.server import ServerSpec
+from seedui.server_options import VllmOptions
 
-HOST = "127.0.0.1"
+SLEEP_FLAG = "--enable-sleep-mode"
+SLEEP_LEVEL = 1
 
 
 def server_argv(
@@ -51,18 +54,32 @@ def model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
-def free_port(host: str = HOST) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+@dataclass(frozen=True)
+class VllmKind:
+    """`vllm serve`: one server per model on the GPU; sleep mode in place (weights to CPU RAM and back)."""
 
+    command: tuple[str, ...]
+    startup_timeout_s: float
+    label = "vLLM"
+    slug = "vllm"
+    fix_hint = "set vllm_command to a working one"
+    sleep_path = f"/sleep?level={SLEEP_LEVEL}"
+    wake_path = "/wake_up"
 
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """Free for a server: nobody listens (SO_REUSEADDR as uvicorn sets it, so TIME_WAIT does not count)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+    def takes_turns(self, options: VllmOptions) -> bool:
+        return SLEEP_FLAG in options.extra_args
+
+    def program(self) -> list[str]:
+        return list(self.command)
+
+    def model_path(self, spec: ServerSpec, cache_dir: Path, progress: Callable[[str], None]) -> str:
+        return model_path(spec.model, cache_dir)
+
+    def argv(self, program: list[str], spec: ServerSpec, model_path: str, port: int) -> list[str]:
+        return server_argv(program, model_path, spec.served_name, port, spec.options)
+
+    def env(self, takes_turns: bool) -> dict[str, str]:
+        return {"VLLM_SERVER_DEV_MODE": "1"} if takes_turns else {}  # /sleep and /wake_up need it
+
+    def memory_gib(self, spec: ServerSpec, model_path: str) -> float | None:
+        return None  # GPU memory is set by gpu_memory_utilization

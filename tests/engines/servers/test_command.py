@@ -1,11 +1,13 @@
-"""The command line a supervised vLLM server is started with."""
+"""The command lines supervised servers are started with (vLLM, llama.cpp)."""
 
 from __future__ import annotations
 
 import socket
 
-from seedui.config import VllmOptions
-from seedui.engines.vllm.command import free_port, port_is_free, server_argv
+from seedui.engines.servers import llamacpp
+from seedui.engines.servers.ports import free_port, port_is_free
+from seedui.engines.servers.vllm import server_argv
+from seedui.server_options import LlamaCppOptions, VllmOptions
 
 
 def test_argv_for_vllm_serve_puts_the_model_first():
@@ -35,3 +37,16 @@ def test_a_free_port_is_free_until_someone_listens():
         s.bind(("127.0.0.1", port))
         s.listen()
         assert not port_is_free(port)
+
+
+def test_argv_for_llama_server_shares_one_kv_cache_among_its_slots(monkeypatch):
+    monkeypatch.setattr(llamacpp, "cpu_count", lambda: 2)
+    opts = LlamaCppOptions(parallel=12, extra_args=("--flash-attn", "on"))
+    argv = llamacpp.server_argv(["/x/llama-server"], "/m.gguf", "org/M", 8123, 8192, opts)
+    assert argv == [
+        "/x/llama-server", "--model", "/m.gguf", "--host", "127.0.0.1", "--port", "8123", "--alias", "org/M",
+        "--ctx-size", "8192", "--parallel", "12", "--kv-unified", "--threads", "2", "--jinja", "--no-webui",
+        "--flash-attn", "on",
+    ]  # fmt: skip
+    argv = llamacpp.server_argv([], "/m", "m", 1, 16, LlamaCppOptions(threads=1))
+    assert argv[argv.index("--threads") + 1] == "1"
