@@ -9,6 +9,10 @@
 // would only share the cores), and what every start would repeat is done once here: the WebAssembly
 // module is compiled once and handed to each worker, with the lock file, and the snapshot is transferred.
 //
+// A worker whose check left the interpreter as the snapshot saw it resets it (worker/python_reset.mjs: a few
+// ms instead of a boot) and says so; it then goes back among the pristine ones, so checks in bulk boot a
+// worker only after an answer that reached JavaScript, the files or a package.
+//
 // `acquire` picks the worker for a run, `release` takes it back, `retire` replaces one that must not run
 // anything more.
 
@@ -56,7 +60,8 @@ export class PyWorker {
     this.pristine = true; // no user code has run in it
     this.busy = false;
     this.dead = false;
-    this.tainted = false; // user code started workers in it: replaced after the run
+    this.tainted = false; // user code started workers in it, or ran a check not reset: replaced after the run
+    this.spawned = false; // user code started workers in it
     this.run = null; // the current run's handlers: {runId, handle(message), crash(text)}
     const { worker, port } = startWorker("worker/python.mjs", "seedui-python", workerConfig);
     this.worker = worker;
@@ -102,6 +107,7 @@ export class PyWorker {
     } else if (message.type === "boot-error") {
       this.fail(loadFailure(message.message));
     } else if (message.type === "spawned") {
+      this.spawned = true;
       this.tainted = true;
       if (!this.busy) retire(this); // started by a callback after its run ended
     } else if (this.run && message.runId === this.run.runId) {
@@ -126,8 +132,9 @@ export class PyWorker {
 }
 
 const pool = { warm: null };
-// Pristine workers for checks: booted (or booting) and never used; `target` is how many to keep.
-const pristine = { target: 0, spare: [] };
+// Pristine workers for checks: booted (or booting) and never used, or reset; `target` is how many to keep.
+// `lent`: spares out on a check, which may come back reset (so no new one boots for them meanwhile).
+const pristine = { target: 0, spare: [], lent: new Set() };
 
 /** The warm worker, started if there is none (a page's "warm" command, before the first run). */
 export function warm() {
@@ -146,7 +153,7 @@ export function warmChecks(n) {
 function refill() {
   pristine.spare = pristine.spare.filter((w) => !w.dead);
   let starting = pristine.spare.filter((w) => !w.booted).length;
-  while (pristine.spare.length < pristine.target && starting < BOOTS_AT_ONCE) {
+  while (pristine.spare.length + pristine.lent.size < pristine.target && starting < BOOTS_AT_ONCE) {
     pristine.spare.push(new PyWorker());
     starting += 1;
   }
@@ -159,6 +166,7 @@ export function acquire(wantPristine) {
     const spare = pristine.spare;
     const i = Math.max(0, spare.findIndex((w) => w.booted));
     const [w] = spare.splice(i, 1);
+    if (!w.dead) pristine.lent.add(w);
     refill();
     if (!w.dead) return w;
   }
@@ -181,6 +189,12 @@ export function retire(w) {
 export function release(w, killed) {
   w.busy = false;
   w.run = null;
+  const lent = pristine.lent.delete(w);
+  settle(w, killed);
+  if (lent) refill(); // in case it did not come back
+}
+
+function settle(w, killed) {
   if (w.tainted) {
     retire(w);
     return;
@@ -193,6 +207,14 @@ export function release(w, killed) {
     return;
   }
   if (w === pool.warm) return;
+  if (w.pristine) {
+    // reset after a check: pristine again (one is kept even when no bulk checks asked for spares)
+    pristine.spare = pristine.spare.filter((s) => !s.dead);
+    if (pristine.spare.length < Math.max(1, pristine.target)) {
+      pristine.spare.unshift(w);
+      return;
+    }
+  }
   if (!pool.warm || pool.warm.dead) pool.warm = w;
   else w.kill();
 }
