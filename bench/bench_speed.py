@@ -38,10 +38,12 @@ from seedui.evals.suites import load_suite  # noqa: E402
 
 GOAL_CHECKS_PER_S = 8.0
 
-# Each resolves to {verdicts: [...], seconds}: `jobs` ([code, tests] pairs) checked `atOnce` at a time.
+# Resolves to {verdicts: [...], resets: [...], seconds}: `jobs` ([code, tests] pairs) checked `atOnce` at a time;
+# resets[i]: how many checks the interpreter that checked job i had served (and been reset after) before it.
 CHECK_ALL = """async ([jobs, atOnce, pool]) => {
     if (pool) { await window.seedui.warm(atOnce + 1); await new Promise((r) => setTimeout(r, 8000)); }
     const verdicts = new Array(jobs.length);
+    const resets = new Array(jobs.length);
     let next = 0;
     const t0 = performance.now();
     await Promise.all(Array.from({length: atOnce}, async () => {
@@ -50,27 +52,47 @@ CHECK_ALL = """async ([jobs, atOnce, pool]) => {
             const [code, tests] = jobs[i];
             const r = await window.seedui.run({language: "python", code, tests, mode: "check", pristine: true});
             verdicts[i] = r.timedOut ? "timeout" : r.check ? r.check.status : "sandbox error: " + r.error;
+            resets[i] = (r.boot && r.boot.resets) || 0;
         }
     }));
     const seconds = (performance.now() - t0) / 1000;
     if (pool) window.seedui.warm(0);
-    return {verdicts, seconds};
+    return {verdicts, resets, seconds};
 }"""
 
 HONEST = (
     "import json, math, os\n\ndef f(xs):\n    return len(sorted(xs)) + math.sqrt(4)\n",
     "assert f([3, 1]) == 4.0\nassert json.dumps([1]) == '[1]'\n"
-    "assert not os.path.exists('/home/pyodide/planted.py')\nassert isinstance(AssertionError(), Exception)\n",
+    "assert not os.path.exists('/home/pyodide/planted.py')\nassert isinstance(AssertionError(), Exception)\n"
+    "import sys\nassert sys.getrecursionlimit() > 60 and '/tmp' not in sys.path and os.getcwd() != '/tmp'\n",
 )
-# Each patches something the honest answer or its tests use; its own test then fails.
-ATTACKS = [
+# An honest answer whose tests look at the worker's JavaScript.
+HONEST_JS = (HONEST[0], HONEST[1] + "import js\nassert not hasattr(js, 'seedui_planted')\n")
+# An honest answer that fails the honest tests: a patched harness must not turn it into a pass.
+HONEST_FAILING = ("def f(xs):\n    return 0\n", HONEST[1])
+# Each patches something the honest answer or its tests use; its own test then fails. Those in Python alone
+# leave a worker that is reset and checks the next answer; those that reach JavaScript or files retire it.
+PYTHON_ATTACKS = [
     "import builtins\nbuiltins.len = lambda *a: 0\nbuiltins.sorted = lambda *a, **k: []\n",
     "import sys, json, math\njson.dumps = lambda *a, **k: 'x'\nmath.sqrt = lambda x: -1\nsys.modules['os'] = None\n",
     "import builtins\nbuiltins.AssertionError = type('Quiet', (Exception,), {})\n"
     "builtins.isinstance = lambda *a: False\n",
+    "import _seedui_harness, _seedui_check\n"
+    "_seedui_harness.run_answer = lambda *a: '{\"ok\": true, \"ranToEnd\": true}'\n"
+    "_seedui_check.prepare_check = lambda *a: None\n_seedui_check.failure_text = lambda *a: 'ok'\n",
+    "import os, sys\nos.chdir('/tmp')\nsys.path.insert(0, '/tmp')\nsys.setrecursionlimit(60)\n"
+    "sys.settrace(lambda *a: None)\n",
+    "import builtins, gc\nclass Bomb:\n    def __del__(self):\n        builtins.sorted = None\n"
+    "b = Bomb()\nb.me = b\ndel b\ngc.disable()\n",
+    "junk = bytearray(48 * 2**20)\njunk[::4096] = b'x' * len(junk[::4096])\n"
+    "import builtins\nbuiltins.len = lambda *a: 0\n",
+]
+ATTACKS = [
+    *PYTHON_ATTACKS,
     "open('/home/pyodide/planted.py', 'w').write('x = 1')\nimport sys\nsys.path.insert(0, '/home/pyodide')\n",
     "import js\njs.JSON.parse = js.eval('() => ({ok: true, check: {status: \"pass\"}})')\n"
     "js.MessagePort.prototype.postMessage = js.eval('function () {}')\n",
+    "import js\njs.seedui_planted = 1\n",
 ]
 ATTACK_TEST = "assert len([1, 2]) == 2 and 1 == 2\n"
 

@@ -62,6 +62,7 @@ export class PyWorker {
     this.dead = false;
     this.tainted = false; // user code started workers in it, or ran a check not reset: replaced after the run
     this.spawned = false; // user code started workers in it
+    this.resets = 0; // checks after which its interpreter was put back as it was
     this.run = null; // the current run's handlers: {runId, handle(message), crash(text)}
     const { worker, port } = startWorker("worker/python.mjs", "seedui-python", workerConfig);
     this.worker = worker;

@@ -38,11 +38,13 @@ export function runPython(req, emit, runs) {
       clearTimeout(limitTimer);
       clearTimeout(loadTimer);
       runs.delete(req.runId);
-      const boot = cold && w.timings ? Object.assign({ bootMs: w.bootMs }, w.timings) : null;
+      // how the interpreter came to be: booted for this run, or reset after `resets` checks
+      const boot = cold && w.timings ? Object.assign({ bootMs: w.bootMs }, w.timings) : w.resets ? { resets: w.resets } : null;
       pass.flush();
       if (reset && !killed && !w.spawned) {
         w.tainted = false;
         w.pristine = true;
+        w.resets += 1;
       }
       emit(doneEvent(Object.assign({ totalMs: now() - requested, boot }, fields)));
       release(w, killed);

@@ -1,0 +1,134 @@
+// Resetting a Python worker (seedui/sandbox/static/worker/python_reset.mjs): which imports make it dirty, and
+// what keepState puts back, on a stand-in for Pyodide's Emscripten module (the real one is in
+// tests/sandbox/test_check_pool.py).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { SAFE, keepState, watchImports } from "../../../seedui/sandbox/static/worker/python_reset.mjs";
+
+function imports() {
+  const calls = [];
+  const env = {
+    memory: { kind: "memory" },
+    set_suspender: (x) => calls.push(["set_suspender", x]),
+    JsvArray_New: () => [],
+    JsvArray_Push: (array, value) => array.push(value),
+    JsvObject_SetAttr: (obj, key, value) => {
+      obj[key] = value;
+    },
+    __syscall_openat: () => 3,
+  };
+  return { calls, raw: { env, wasi_snapshot_preview1: env, "GOT.mem": { got: 1 } } };
+}
+
+test("the safe list names no import that reaches JS objects, opens files or loads code", () => {
+  for (const name of SAFE) assert.doesNotMatch(name, /Object|Function|open|write|unlink|rename|dlopen|eval|Call|_call/);
+});
+
+test("imports outside the safe list make a worker dirty once armed, safe ones do not", () => {
+  const { calls, raw } = imports();
+  const watch = watchImports(raw);
+  const env = watch.imports.env;
+  assert.equal(watch.imports.wasi_snapshot_preview1, env, "one object stays one object");
+  assert.equal(watch.imports["GOT.mem"], raw["GOT.mem"]);
+  assert.equal(env.memory, raw.env.memory);
+  env.__syscall_openat();
+  assert.equal(watch.dirty(), false, "before arm(): the interpreter's own start");
+  watch.arm();
+  env.set_suspender(1);
+  assert.deepEqual(calls, [["set_suspender", 1]]);
+  assert.equal(watch.dirty(), false);
+  const target = {};
+  env.JsvObject_SetAttr(target, "x", 1);
+  assert.equal(target.x, 1, "the call itself still happens");
+  assert.equal(watch.dirty(), true);
+  watch.clean();
+  assert.equal(watch.dirty(), false);
+  assert.equal(env.__syscall_openat(), 3);
+  assert.equal(watch.dirty(), true);
+});
+
+test("pushing is safe only onto an array the interpreter made since the last reset", () => {
+  const { raw } = imports();
+  const watch = watchImports(raw);
+  const env = watch.imports.env;
+  watch.arm();
+  const fresh = env.JsvArray_New();
+  env.JsvArray_Push(fresh, 1);
+  assert.deepEqual(fresh, [1]);
+  assert.equal(watch.dirty(), false);
+  watch.clean();
+  env.JsvArray_Push(fresh, 2);
+  assert.equal(watch.dirty(), true, "made before the reset: part of the realm now");
+  watch.clean();
+  const realms = [];
+  env.JsvArray_Push(realms, 1);
+  assert.equal(watch.dirty(), true);
+});
+
+function fakeModule() {
+  const table = [null, "js-module", "emit"];
+  const registrations = [];
+  const unregistered = [];
+  const Module = {
+    HEAPU8: new Uint8Array([1, 2, 3, 4]),
+    FS: {
+      path: "/home/pyodide",
+      cwd() {
+        return this.path;
+      },
+      chdir(p) {
+        this.path = p;
+      },
+    },
+    __hiwire_get(i) {
+      if (i >= table.length) throw new RangeError("table index is out of bounds");
+      return table[i];
+    },
+    __hiwire_set(i, v) {
+      table[i] = v;
+      return 0;
+    },
+    finalizationRegistry: {
+      register: (target, held, token) => registrations.push(token),
+      unregister: (token) => unregistered.push(token),
+    },
+  };
+  return { Module, table, registrations, unregistered };
+}
+
+test("reset puts back the memory (zeroing what grew), the hiwire table and the working directory", () => {
+  const { Module, table, registrations, unregistered } = fakeModule();
+  const watch = watchImports(imports().raw);
+  const reset = keepState(Module, watch);
+  Module.HEAPU8[0] = 99;
+  Module.HEAPU8 = new Uint8Array([99, 98, 97, 96, 5, 6]); // the memory grew: a new view
+  table[2] = "something else";
+  Module.FS.chdir("/tmp");
+  const proxy = { ptr: 8 };
+  Module.finalizationRegistry.register(proxy, { ptr: 8 }, proxy);
+  assert.deepEqual(registrations, [proxy], "registered with Pyodide's registry as before");
+  assert.equal(reset(), true);
+  assert.deepEqual([...Module.HEAPU8], [1, 2, 3, 4, 0, 0]);
+  assert.deepEqual(table, [null, "js-module", "emit"]);
+  assert.equal(Module.FS.cwd(), "/home/pyodide");
+  assert.deepEqual(unregistered, [proxy], "a proxy of this check never decrements a count in the restored memory");
+  assert.equal(reset(), true, "and again");
+  assert.deepEqual(unregistered, [proxy]);
+});
+
+test("reset refuses, changing nothing, after a watched import, a grown table or an untracked proxy", () => {
+  for (const spoil of [
+    ({ watch }) => watch.imports.env.__syscall_openat(),
+    ({ table }) => table.push("more"),
+    ({ Module }) => Module.finalizationRegistry.register({}, { ptr: 4 }),
+  ]) {
+    const { Module, table } = fakeModule();
+    const watch = watchImports(imports().raw);
+    const reset = keepState(Module, watch);
+    Module.HEAPU8[1] = 42;
+    spoil({ Module, table, watch });
+    assert.equal(reset(), false);
+    assert.equal(Module.HEAPU8[1], 42);
+  }
+});
