@@ -13,12 +13,30 @@ function imports() {
     set_suspender: (x) => calls.push(["set_suspender", x]),
     JsvArray_New: () => [],
     JsvArray_Push: (array, value) => array.push(value),
+    JsvFunction_CallBound: (func, self, args) => func.apply(self, args),
     JsvObject_SetAttr: (obj, key, value) => {
       obj[key] = value;
     },
-    __syscall_openat: () => 3,
+    // a stand-in for Emscripten's: opens path (an index into `nodes`) as the lowest free descriptor
+    __syscall_openat: (dirfd, path, flags) => {
+      if (!(path in fs.nodes)) return -44;
+      const fd = fs.streams.length;
+      fs.streams[fd] = { node: fs.nodes[path], flags };
+      return fd;
+    },
+    fd_read: () => 0,
+    fd_close: (fd) => {
+      fs.streams.length = fd;
+      return 0;
+    },
   };
-  return { calls, raw: { env, wasi_snapshot_preview1: env, "GOT.mem": { got: 1 } } };
+  const fs = {
+    nodes: { lib: { mode: 0o40755 }, zip: { mode: 0o100644 }, tty: { mode: 0o20666 } },
+    streams: [{ node: null }, { node: null }, { node: null }],
+    isFile: (mode) => (mode & 0o170000) === 0o100000,
+    isDir: (mode) => (mode & 0o170000) === 0o40000,
+  };
+  return { calls, fs, raw: { env, wasi_snapshot_preview1: env, "GOT.mem": { got: 1 } } };
 }
 
 test("the safe list names no import that reaches JS objects, opens files or loads code", () => {
@@ -26,15 +44,15 @@ test("the safe list names no import that reaches JS objects, opens files or load
 });
 
 test("imports outside the safe list make a worker dirty once armed, safe ones do not", () => {
-  const { calls, raw } = imports();
+  const { calls, fs, raw } = imports();
   const watch = watchImports(raw);
   const env = watch.imports.env;
   assert.equal(watch.imports.wasi_snapshot_preview1, env, "one object stays one object");
   assert.equal(watch.imports["GOT.mem"], raw["GOT.mem"]);
   assert.equal(env.memory, raw.env.memory);
-  env.__syscall_openat();
+  env.fd_close(env.__syscall_openat(-100, "zip", 1 | 64));
   assert.equal(watch.dirty(), false, "before arm(): the interpreter's own start");
-  watch.arm();
+  watch.arm(fs);
   env.set_suspender(1);
   assert.deepEqual(calls, [["set_suspender", 1]]);
   assert.equal(watch.dirty(), false);
@@ -44,15 +62,55 @@ test("imports outside the safe list make a worker dirty once armed, safe ones do
   assert.equal(watch.dirty(), true);
   watch.clean();
   assert.equal(watch.dirty(), false);
-  assert.equal(env.__syscall_openat(), 3);
+  env.fd_read(0);
+  assert.equal(watch.dirty(), true, "reading a descriptor it did not open (stdin)");
+});
+
+test("Python may call the worker's own output function, and no other JS function", () => {
+  const { fs, raw } = imports();
+  const watch = watchImports(raw);
+  const said = [];
+  const emit = (kind, text) => said.push([kind, text]);
+  watch.arm(fs, [emit]);
+  watch.imports.env.JsvFunction_CallBound(emit, undefined, ["stdout", "hi"]);
+  assert.deepEqual(said, [["stdout", "hi"]]);
+  assert.equal(watch.dirty(), false);
+  watch.imports.env.JsvFunction_CallBound(() => {}, undefined, []);
   assert.equal(watch.dirty(), true);
 });
 
+test("files may be opened read-only, read and closed; writing, creating, a device or one left open is dirty", () => {
+  const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 64, TRUNC: 512, APPEND: 1024 };
+  const open = (path, flags) => {
+    const { fs, raw } = imports();
+    const watch = watchImports(raw);
+    watch.arm(fs);
+    return { watch, env: watch.imports.env, fd: watch.imports.env.__syscall_openat(-100, path, flags) };
+  };
+  for (const path of ["zip", "lib"]) {
+    const { watch, env, fd } = open(path, O.RDONLY);
+    assert.equal(fd, 3);
+    env.fd_read(fd);
+    assert.equal(watch.dirty(), true, "still open");
+    env.fd_close(fd);
+    assert.equal(watch.dirty(), false, path);
+  }
+  assert.equal(open("missing", O.RDONLY).watch.dirty(), false, "a failed open changes nothing");
+  for (const flags of [O.WRONLY, O.RDWR, O.RDONLY | O.CREAT, O.RDONLY | O.TRUNC, O.RDONLY | O.APPEND]) {
+    const { watch, env, fd } = open("zip", flags);
+    env.fd_close(fd);
+    assert.equal(watch.dirty(), true, `flags ${flags}`);
+  }
+  const { watch, env, fd } = open("tty", O.RDONLY);
+  env.fd_close(fd);
+  assert.equal(watch.dirty(), true, "a device");
+});
+
 test("pushing is safe only onto an array the interpreter made since the last reset", () => {
-  const { raw } = imports();
+  const { fs, raw } = imports();
   const watch = watchImports(raw);
   const env = watch.imports.env;
-  watch.arm();
+  watch.arm(fs);
   const fresh = env.JsvArray_New();
   env.JsvArray_Push(fresh, 1);
   assert.deepEqual(fresh, [1]);
@@ -68,6 +126,7 @@ test("pushing is safe only onto an array the interpreter made since the last res
 
 function fakeModule() {
   const table = [null, "js-module", "emit"];
+  const immortal = ["a", "b"];
   const registrations = [];
   const unregistered = [];
   const Module = {
@@ -85,6 +144,10 @@ function fakeModule() {
       if (i >= table.length) throw new RangeError("table index is out of bounds");
       return table[i];
     },
+    __hiwire_immortal_get(i) {
+      if (i >= immortal.length) throw new RangeError("table index is out of bounds");
+      return immortal[i];
+    },
     __hiwire_set(i, v) {
       table[i] = v;
       return 0;
@@ -94,7 +157,7 @@ function fakeModule() {
       unregister: (token) => unregistered.push(token),
     },
   };
-  return { Module, table, registrations, unregistered };
+  return { Module, table, immortal, registrations, unregistered };
 }
 
 test("reset puts back the memory (zeroing what grew), the hiwire table and the working directory", () => {
@@ -119,15 +182,16 @@ test("reset puts back the memory (zeroing what grew), the hiwire table and the w
 
 test("reset refuses, changing nothing, after a watched import, a grown table or an untracked proxy", () => {
   for (const spoil of [
-    ({ watch }) => watch.imports.env.__syscall_openat(),
+    ({ watch }) => watch.imports.env.__syscall_openat(-100, "zip", 1),
     ({ table }) => table.push("more"),
+    ({ immortal }) => immortal.push("interned"),
     ({ Module }) => Module.finalizationRegistry.register({}, { ptr: 4 }),
   ]) {
-    const { Module, table } = fakeModule();
+    const { Module, table, immortal } = fakeModule();
     const watch = watchImports(imports().raw);
     const reset = keepState(Module, watch);
     Module.HEAPU8[1] = 42;
-    spoil({ Module, table, watch });
+    spoil({ Module, table, immortal, watch });
     assert.equal(reset(), false);
     assert.equal(Module.HEAPU8[1], 42);
   }

@@ -129,7 +129,7 @@ function main(port, cfg) {
       tools = takeTools(pyodide, harness, pyodide.pyimport("_seedui_check"));
       if (watch && fromSnapshot) {
         pyodide.runPython("import gc\ngc.collect()");
-        reset = keepState(pyodide._module, watch); // the last thing before any user code
+        reset = keepState(pyodide._module, watch, [output.emit]); // the last thing before any user code
       }
       snap = null;
       offer.data = null; // the snapshot is in the interpreter now: let its bytes go

@@ -6,9 +6,11 @@
 // WebAssembly imports (the JavaScript functions it was instantiated with), and every import is wrapped here
 // before the module is instantiated. Only the imports in SAFE leave the JavaScript realm and the file system
 // as they were (clocks, stat, building fresh JS values) or change what reset() puts back (the working
-// directory, the hiwire table of JS values). A call to any other import (the FFI: `js`, `pyodide_js`, any
-// JsProxy, printing through the harness; opening files; loading a library; ctypes) marks the worker dirty,
-// and a dirty worker is never reset: it is retired, as before. So a check that is reset ran on exactly the
+// directory, the hiwire table of JS values), and files are only read: opened read-only (regular files and
+// folders: the standard library's zip, a traceback's source) and closed again. A call to any other import
+// (the FFI: `js`, `pyodide_js`, any JsProxy, printing through the harness; writing or creating files;
+// loading a library; ctypes) marks the worker dirty, and a dirty worker is never reset: it is retired, as
+// before. So a check that is reset ran on exactly the
 // realm, files and library set the snapshot saw. docs/sandbox-security.md says what is shared.
 
 // Imports an honest check calls that change nothing outside the memory (or only what reset() restores).
@@ -33,6 +35,9 @@ export const SAFE = new Set([
   "JsvError_Check",
   "JsvError_Throw",
   "JsvNoValue_Check",
+  "JsvPromise_Check",
+  "JsvGenerator_Check",
+  "JsvAsyncGenerator_Check",
   // Pyodide formats a traceback with stderr captured, then puts stderr back (always in pairs, from C)
   "capture_stderr",
   "restore_stderr",
@@ -57,19 +62,52 @@ export const SAFE = new Set([
   "emscripten_resize_heap",
 ]);
 
+// Emscripten's open flags that write or create (O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_APPEND).
+const WRITING = 3 | 64 | 128 | 512 | 1024;
+// Safe only on an array the interpreter made since the last reset (its first argument).
+const ON_FRESH_ARRAYS = new Set(["JsvArray_Push", "destroy_proxies"]);
+// What may be done with a file opened read-only since the last reset (the first argument is its descriptor).
+const ON_OWN_FILES = new Set(["fd_read", "fd_seek", "__syscall_getdents64"]);
+
 /**
- * Wrap an Emscripten import object so that any import outside SAFE, called after `arm()`, marks it dirty.
- * `JsvArray_Push` is safe only on an array made by `JsvArray_New` since the last `clean()` (pushing onto an
- * existing JS array would change the realm).
- * @returns {{imports: object, arm(): void, dirty(): boolean, clean(): void}}
+ * Wrap an Emscripten import object so that any import outside SAFE, called after `arm(FS, trusted)`, marks it
+ * dirty. `JsvArray_Push` is safe only on an array made by `JsvArray_New` since the last `clean()` (pushing
+ * onto an existing JS array would change the realm); a call from Python to a JS function only when the
+ * function is one of `trusted` (the worker's own output function: printing); a file may be opened read-only,
+ * read and closed. A file still open counts as dirty.
+ * @returns {{imports: object, arm(FS: object, trusted?: Function[]): void, dirty(): boolean, clean(): void}}
  */
 export function watchImports(imports) {
   let armed = false;
   let dirty = false;
+  let FS = null;
+  let trusted = new Set();
   let fresh = new WeakSet();
+  const files = new Map(); // descriptor -> stream, opened read-only since the last reset
   const isFresh = (array) => typeof array === "object" && array !== null && fresh.has(array);
+  const own = (fd) => files.has(fd) && files.get(fd) === FS.streams[fd];
   const wrap = (name, value) => {
     if (typeof value !== "function") return value; // the memory, globals: no code
+    if (name === "__syscall_openat") {
+      return function (dirfd, path, flags, varargs) {
+        const fd = value.call(this, dirfd, path, flags, varargs);
+        if (!armed) return fd;
+        if ((flags & WRITING) !== 0) dirty = true;
+        else if (fd >= 0) {
+          const stream = FS.streams[fd];
+          if (stream && (FS.isFile(stream.node.mode) || FS.isDir(stream.node.mode))) files.set(fd, stream);
+          else dirty = true; // a device: reading one can have effects
+        }
+        return fd;
+      };
+    }
+    if (ON_OWN_FILES.has(name) || name === "fd_close") {
+      return function (fd, ...rest) {
+        if (armed && !own(fd)) dirty = true;
+        else if (armed && name === "fd_close") files.delete(fd);
+        return value.call(this, fd, ...rest);
+      };
+    }
     if (name === "JsvArray_New") {
       return function (...args) {
         const array = value.apply(this, args);
@@ -77,10 +115,16 @@ export function watchImports(imports) {
         return array;
       };
     }
-    if (name === "JsvArray_Push") {
+    if (ON_FRESH_ARRAYS.has(name)) {
       return function (array, ...rest) {
         if (armed && !isFresh(array)) dirty = true;
         return value.call(this, array, ...rest);
+      };
+    }
+    if (name === "JsvFunction_CallBound") {
+      return function (func, ...rest) {
+        if (armed && !trusted.has(func)) dirty = true;
+        return value.call(this, func, ...rest);
       };
     }
     if (SAFE.has(name)) return value;
@@ -105,10 +149,12 @@ export function watchImports(imports) {
   }
   return {
     imports: out,
-    arm: () => {
+    arm: (fs, functions = []) => {
+      FS = fs;
+      trusted = new Set(functions);
       armed = true;
     },
-    dirty: () => dirty,
+    dirty: () => dirty || files.size > 0,
     clean: () => {
       dirty = false;
       fresh = new WeakSet();
@@ -119,13 +165,16 @@ export function watchImports(imports) {
 /**
  * Take the interpreter's state now (memory, hiwire table, working directory) and arm the watch. The returned
  * `reset()` puts that state back and returns true, or returns false (and changes nothing) when the worker must
- * be retired instead: a watched import was called, or the hiwire table grew.
+ * be retired instead: a watched import was called, or a hiwire table grew.
  * @param {object} Module  Pyodide's Emscripten module (`pyodide._module`)
- * @param {{arm(): void, dirty(): boolean, clean(): void}} watch  from watchImports
+ * @param {{arm(FS: object, trusted: Function[]): void, dirty(): boolean, clean(): void}} watch  from watchImports
+ * @param {Function[]} trusted  JS functions Python may call without making the worker dirty
  */
-export function keepState(Module, watch) {
+export function keepState(Module, watch, trusted = []) {
   const memory = Module.HEAPU8.slice();
-  const hiwire = readTable(Module);
+  const hiwire = readTable((i) => Module.__hiwire_get(i));
+  const immortals = () => readTable((i) => Module.__hiwire_immortal_get(i)).length; // only ever grows
+  const immortalCount = immortals();
   const cwd = Module.FS.cwd();
   // A PyProxy made during a check must not decrement a reference in the memory put back after it: each one
   // registered since the last reset is unregistered at the reset (and held until then, so it is not collected
@@ -141,9 +190,10 @@ export function keepState(Module, watch) {
     },
     unregister: (token) => registry.unregister(token),
   };
-  watch.arm();
+  watch.arm(Module.FS, trusted);
   return function reset() {
-    if (watch.dirty() || untracked || readTable(Module).length !== hiwire.length) return false;
+    if (watch.dirty() || untracked) return false;
+    if (readTable((i) => Module.__hiwire_get(i)).length !== hiwire.length || immortals() !== immortalCount) return false;
     for (const token of registered) registry.unregister(token);
     registered = [];
     const heap = Module.HEAPU8; // a new view if the memory grew
@@ -156,12 +206,12 @@ export function keepState(Module, watch) {
   };
 }
 
-// The hiwire table (the JS values Python holds), slot by slot until past its end.
-function readTable(Module) {
+// A hiwire table (the JS values Python holds), slot by slot until past its end.
+function readTable(get) {
   const values = [];
   for (;;) {
     try {
-      values.push(Module.__hiwire_get(values.length));
+      values.push(get(values.length));
     } catch (err) {
       return values;
     }
