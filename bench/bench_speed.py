@@ -89,6 +89,8 @@ PYTHON_ATTACKS = [
     "import builtins\nbuiltins.len = lambda *a: 0\n",
     "print('x' * 300_000)\nwith open('/seedui/_seedui_harness.py') as f:\n    f.read()\n"
     "import builtins, statistics\nbuiltins.sorted = lambda *a, **k: [0]\n",
+    "import builtins\nbuiltins.len = None\nraise SystemExit(0)\n",
+    "import builtins\nbuiltins.sorted = None\nx = bytearray(3 * 2**30)\n",
 ]
 ATTACKS = [
     *PYTHON_ATTACKS,
@@ -98,6 +100,9 @@ ATTACKS = [
     "import js\njs.JSON.parse = js.eval('() => ({ok: true, check: {status: \"pass\"}})')\n"
     "js.MessagePort.prototype.postMessage = js.eval('function () {}')\n",
     "import js\njs.seedui_planted = 1\n",
+    "import builtins, json\nbuiltins.len = None\njson.loads('[' * 200000 + ']' * 200000)\n",  # a fatal error
+    "import builtins, ctypes\nbuiltins.len = None\nctypes.memset(0, 0, 10**9)\n",
+    "import builtins, os\nbuiltins.len = None\nos._exit(3)\n",
 ]
 ATTACK_TEST = "assert len([1, 2]) == 2 and 1 == 2\n"
 

@@ -131,6 +131,10 @@ function fakeModule() {
   const unregistered = [];
   const Module = {
     HEAPU8: new Uint8Array([1, 2, 3, 4]),
+    sp: 1000,
+    stackSave() {
+      return this.sp;
+    },
     FS: {
       path: "/home/pyodide",
       cwd() {
@@ -180,16 +184,18 @@ test("reset puts back the memory (zeroing what grew), the hiwire table and the w
   assert.deepEqual(unregistered, [proxy]);
 });
 
-test("reset refuses, changing nothing, after a watched import, a grown table or an untracked proxy", () => {
+test("reset refuses, changing nothing, after a watched import, a grown table, an untracked proxy, a trap or a fatal error", () => {
   for (const spoil of [
     ({ watch }) => watch.imports.env.__syscall_openat(-100, "zip", 1),
     ({ table }) => table.push("more"),
     ({ immortal }) => immortal.push("interned"),
     ({ Module }) => Module.finalizationRegistry.register({}, { ptr: 4 }),
+    ({ Module }) => (Module.sp = 960), // a trap left the stack pointer down the stack
+    ({ Module }) => (Module.fatal = true),
   ]) {
     const { Module, table, immortal } = fakeModule();
     const watch = watchImports(imports().raw);
-    const reset = keepState(Module, watch);
+    const reset = keepState(Module, watch, { healthy: () => !Module.fatal });
     Module.HEAPU8[1] = 42;
     spoil({ Module, table, immortal, watch });
     assert.equal(reset(), false);

@@ -1,10 +1,10 @@
 // Python workers and their life-cycle: each PyWorker is one Pyodide interpreter in a Web Worker. One warm
 // worker serves runs one after another; a run that needs a pristine interpreter (a check), or finds the warm
-// one busy, gets one of its own. Any worker user code started workers in (or that ran a check) is
-// "tainted": it is killed after its run and never runs anything else.
+// one busy, gets one of its own. Any worker user code started workers in (or that ran a check and could
+// not reset) is "tainted": it is killed after its run and never runs anything else.
 //
-// Checks in bulk (a bench run) ask for `warmChecks(n)`: n pristine workers are kept booted ahead, so a
-// check finds one ready instead of waiting for a start (each still serves exactly one check). Starting
+// Checks in bulk (a bench run) ask for `warmChecks(n)`: n pristine workers are kept ready, so a check
+// finds one instead of waiting for a start. Starting
 // one costs ~0.3 s of CPU, most of it Pyodide's own set-up, so at most BOOTS_AT_ONCE start at a time (more
 // would only share the cores), and what every start would repeat is done once here: the WebAssembly
 // module is compiled once and handed to each worker, with the lock file, and the snapshot is transferred.

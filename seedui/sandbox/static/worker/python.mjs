@@ -129,7 +129,10 @@ function main(port, cfg) {
       tools = takeTools(pyodide, harness, pyodide.pyimport("_seedui_check"));
       if (watch && fromSnapshot) {
         pyodide.runPython("import gc\ngc.collect()");
-        reset = keepState(pyodide._module, watch, [output.emit]); // the last thing before any user code
+        // The last thing before any user code. After a fatal error Pyodide replaces its API's functions.
+        const { runPython } = pyodide;
+        const healthy = () => pyodide.runPython === runPython;
+        reset = keepState(pyodide._module, watch, { trusted: [output.emit], healthy });
       }
       snap = null;
       offer.data = null; // the snapshot is in the interpreter now: let its bytes go

@@ -165,13 +165,15 @@ export function watchImports(imports) {
 /**
  * Take the interpreter's state now (memory, hiwire table, working directory) and arm the watch. The returned
  * `reset()` puts that state back and returns true, or returns false (and changes nothing) when the worker must
- * be retired instead: a watched import was called, or a hiwire table grew.
+ * be retired instead: a watched import was called, a hiwire table grew, the stack pointer is not where it was
+ * (a trap unwound through the interpreter), or `healthy()` says no (Pyodide's fatal-error state is in JS).
  * @param {object} Module  Pyodide's Emscripten module (`pyodide._module`)
  * @param {{arm(FS: object, trusted: Function[]): void, dirty(): boolean, clean(): void}} watch  from watchImports
- * @param {Function[]} trusted  JS functions Python may call without making the worker dirty
+ * @param {{trusted?: Function[], healthy?: () => boolean}} options  `trusted`: JS functions Python may call
  */
-export function keepState(Module, watch, trusted = []) {
+export function keepState(Module, watch, { trusted = [], healthy = () => true } = {}) {
   const memory = Module.HEAPU8.slice();
+  const stack = Module.stackSave(); // between calls into the interpreter it is always here
   const hiwire = readTable((i) => Module.__hiwire_get(i));
   const immortals = () => readTable((i) => Module.__hiwire_immortal_get(i)).length; // only ever grows
   const immortalCount = immortals();
@@ -192,7 +194,7 @@ export function keepState(Module, watch, trusted = []) {
   };
   watch.arm(Module.FS, trusted);
   return function reset() {
-    if (watch.dirty() || untracked) return false;
+    if (watch.dirty() || untracked || Module.stackSave() !== stack || !healthy()) return false;
     if (readTable((i) => Module.__hiwire_get(i)).length !== hiwire.length || immortals() !== immortalCount) return false;
     for (const token of registered) registry.unregister(token);
     registered = [];
