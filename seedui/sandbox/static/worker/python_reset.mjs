@@ -10,21 +10,19 @@
 // folders: the standard library's zip, a traceback's source) and closed again. A call to any other import
 // (the FFI: `js`, `pyodide_js`, any JsProxy, printing through the harness; writing or creating files;
 // loading a library; ctypes) marks the worker dirty, and a dirty worker is never reset: it is retired, as
-// before. So a check that is reset ran on exactly the
-// realm, files and library set the snapshot saw. docs/sandbox-security.md says what is shared.
+// before. So a check that is reset ran on exactly the realm, files and libraries the snapshot saw.
+// docs/sandbox-security.md says what is shared and why it is safe.
 
 // Imports an honest check calls that change nothing outside the memory (or only what reset() restores).
 export const SAFE = new Set([
   // stack switching (JSPI): set and read around each call into Python
   "set_suspender",
   "get_suspender",
-  // fresh JS values for results handed to the worker's own code (JsvArray_Push: checked below)
-  // and PyProxies of Python objects (their finalization is handled by keepState)
+  // fresh JS values for results handed to the worker's own code (JsvArray_New and what may be pushed onto
+  // its arrays: see ON_FRESH_ARRAYS), and PyProxies of Python objects (keepState handles their finalization)
   "pyproxy_new",
   "pyproxy_new_ex",
-  "JsvArray_New",
   "JsvArray_Get",
-  "JsvArray_Push",
   "js2python_js",
   "_python2js_ascii",
   "JsvUTF8ToString",
