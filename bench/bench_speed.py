@@ -3,13 +3,14 @@
     .venv/bin/python bench/bench_speed.py [--only checks,quick] [--checks N] [--at-once C]
 
 * checks: N HumanEval programs (canonical solutions) with their tests, checked as a bench run checks them
-  (``window.seedui.run`` in check mode: a pristine interpreter each, used once; C at once; the page keeps
-  C + 1 pristine interpreters booted with ``seedui.warm(C + 1)``), on a page wired like the app, Pyodide from
-  the local copy, offline. Printed: sustained checks/s, the CPU seconds Chromium spent per check (all its
-  processes: the figure a busy machine distorts least), and, for comparison, the same checks one at a time
-  with no interpreters booted ahead. Then isolation: answers that patch builtins, modules, the file system or
-  the worker's JavaScript, interleaved with honest answers in the same pool: every honest one must pass.
-  Goal: >= 8 isolated checks/s on this machine's 2 cores.
+  (``window.seedui.run`` in check mode: a pristine interpreter each, booted or reset after an earlier check
+  that stayed in Python; C at once; the page keeps C + 1 pristine interpreters ready with
+  ``seedui.warm(C + 1)``), on a page wired like the app, Pyodide from the local copy, offline. Printed:
+  sustained checks/s, the CPU seconds Chromium spent per check (all its processes: the figure a busy machine
+  distorts least), how many checks had a reset interpreter, and, for comparison, the same checks one at a
+  time with nothing booted ahead. Then isolation: answers that patch builtins, modules, the harness, the
+  file system or the worker's JavaScript, interleaved with honest answers in the same pool: every honest
+  one must pass. Goal: >= 8 isolated checks/s on this machine's 2 cores.
 * quick: the app on the tiny profile (SmolLM2-135M on the CPU, in this process), ``seedui.bench.run`` on the
   quick subset (10 problems x 3 lanes) in Chromium: wall time, how long generation took, how long checking
   went on after the last answer, and the time spent generating and checking summed over requests.
@@ -38,10 +39,12 @@ from seedui.evals.suites import load_suite  # noqa: E402
 
 GOAL_CHECKS_PER_S = 8.0
 
-# Each resolves to {verdicts: [...], seconds}: `jobs` ([code, tests] pairs) checked `atOnce` at a time.
+# Resolves to {verdicts: [...], resets: [...], seconds}: `jobs` ([code, tests] pairs) checked `atOnce` at a time;
+# resets[i]: how many checks the interpreter that checked job i had served (and been reset after) before it.
 CHECK_ALL = """async ([jobs, atOnce, pool]) => {
     if (pool) { await window.seedui.warm(atOnce + 1); await new Promise((r) => setTimeout(r, 8000)); }
     const verdicts = new Array(jobs.length);
+    const resets = new Array(jobs.length);
     let next = 0;
     const t0 = performance.now();
     await Promise.all(Array.from({length: atOnce}, async () => {
@@ -50,27 +53,56 @@ CHECK_ALL = """async ([jobs, atOnce, pool]) => {
             const [code, tests] = jobs[i];
             const r = await window.seedui.run({language: "python", code, tests, mode: "check", pristine: true});
             verdicts[i] = r.timedOut ? "timeout" : r.check ? r.check.status : "sandbox error: " + r.error;
+            resets[i] = (r.boot && r.boot.resets) || 0;
         }
     }));
     const seconds = (performance.now() - t0) / 1000;
     if (pool) window.seedui.warm(0);
-    return {verdicts, seconds};
+    return {verdicts, resets, seconds};
 }"""
 
 HONEST = (
     "import json, math, os\n\ndef f(xs):\n    return len(sorted(xs)) + math.sqrt(4)\n",
     "assert f([3, 1]) == 4.0\nassert json.dumps([1]) == '[1]'\n"
-    "assert not os.path.exists('/home/pyodide/planted.py')\nassert isinstance(AssertionError(), Exception)\n",
+    "assert not os.path.exists('/home/pyodide/planted.py')\nassert isinstance(AssertionError(), Exception)\n"
+    "import sys\nassert sys.getrecursionlimit() > 60 and '/tmp' not in sys.path and os.getcwd() != '/tmp'\n",
 )
-# Each patches something the honest answer or its tests use; its own test then fails.
-ATTACKS = [
+# An honest answer whose tests look at the worker's JavaScript.
+HONEST_JS = (HONEST[0], HONEST[1] + "import js\nassert not hasattr(js, 'seedui_planted')\n")
+# An honest answer that fails the honest tests: a patched harness must not turn it into a pass.
+HONEST_FAILING = ("def f(xs):\n    return 0\n", HONEST[1])
+# Each patches something the honest answer or its tests use; its own test then fails. Those in Python alone
+# leave a worker that is reset and checks the next answer; those that reach JavaScript or files retire it.
+PYTHON_ATTACKS = [
     "import builtins\nbuiltins.len = lambda *a: 0\nbuiltins.sorted = lambda *a, **k: []\n",
     "import sys, json, math\njson.dumps = lambda *a, **k: 'x'\nmath.sqrt = lambda x: -1\nsys.modules['os'] = None\n",
     "import builtins\nbuiltins.AssertionError = type('Quiet', (Exception,), {})\n"
     "builtins.isinstance = lambda *a: False\n",
+    "import _seedui_harness, _seedui_check\n"
+    '_seedui_harness.run_answer = lambda *a: \'{"ok": true, "ranToEnd": true}\'\n'
+    "_seedui_check.prepare_check = lambda *a: None\n_seedui_check.failure_text = lambda *a: 'ok'\n",
+    "import os, sys\nos.chdir('/tmp')\nsys.path.insert(0, '/tmp')\nsys.setrecursionlimit(60)\n"
+    "sys.settrace(lambda *a: None)\n",
+    "import builtins, gc\nclass Bomb:\n    def __del__(self):\n        builtins.sorted = None\n"
+    "b = Bomb()\nb.me = b\ndel b\ngc.disable()\n",
+    "junk = bytearray(48 * 2**20)\njunk[::4096] = b'x' * len(junk[::4096])\n"
+    "import builtins\nbuiltins.len = lambda *a: 0\n",
+    "print('x' * 300_000)\nwith open('/seedui/_seedui_harness.py') as f:\n    f.read()\n"
+    "import builtins, statistics\nbuiltins.sorted = lambda *a, **k: [0]\n",
+    "import builtins\nbuiltins.len = None\nraise SystemExit(0)\n",
+    "import builtins\nbuiltins.sorted = None\nx = bytearray(3 * 2**30)\n",
+]
+ATTACKS = [
+    *PYTHON_ATTACKS,
+    "kept = open('/seedui/_seedui_harness.py')\nimport builtins\nbuiltins.len = lambda *a: 0\n",
+    "open('/seedui/_seedui_check.py', 'a').write('\\nimport builtins\\nbuiltins.len = None\\n')\n",
     "open('/home/pyodide/planted.py', 'w').write('x = 1')\nimport sys\nsys.path.insert(0, '/home/pyodide')\n",
     "import js\njs.JSON.parse = js.eval('() => ({ok: true, check: {status: \"pass\"}})')\n"
     "js.MessagePort.prototype.postMessage = js.eval('function () {}')\n",
+    "import js\njs.seedui_planted = 1\n",
+    "import builtins, json\nbuiltins.len = None\njson.loads('[' * 200000 + ']' * 200000)\n",  # a fatal error
+    "import builtins, ctypes\nbuiltins.len = None\nctypes.memset(0, 0, 10**9)\n",
+    "import builtins, os\nbuiltins.len = None\nos._exit(3)\n",
 ]
 ATTACK_TEST = "assert len([1, 2]) == 2 and 1 == 2\n"
 
@@ -93,10 +125,12 @@ def chromium_cpu_s() -> float:
     return total
 
 
-def timed_checks(page, jobs: list[list[str]], at_once: int, pool: bool) -> tuple[list[str], float, float]:
+def timed_checks(page, jobs: list[list[str]], at_once: int, pool: bool) -> tuple[list[str], float, float, int]:
+    """Verdicts, seconds, Chromium CPU seconds, and how many checks had an interpreter reset after another."""
     cpu0 = chromium_cpu_s()
     out = page.evaluate(CHECK_ALL, [jobs, at_once, pool])
-    return out["verdicts"], out["seconds"], chromium_cpu_s() - cpu0
+    reused = sum(1 for r in out["resets"] if r > 0)
+    return out["verdicts"], out["seconds"], chromium_cpu_s() - cpu0, reused
 
 
 def check_figures(browser, url: str, n: int, at_once: int) -> list[str]:
@@ -108,32 +142,34 @@ def check_figures(browser, url: str, n: int, at_once: int) -> list[str]:
         page.evaluate("window.seedui.run({language: 'python', code: 'print(1)'})")  # the runner and its snapshot
         rows = []
         jobs = humaneval_jobs(n)
-        verdicts, seconds, cpu = timed_checks(page, jobs, at_once, pool=True)
+        verdicts, seconds, cpu, reused = timed_checks(page, jobs, at_once, pool=True)
         bad = [v for v in verdicts if v != "pass"]
         rate = n / seconds
         cores = 2
         rows.append(
             f"isolated checks, {at_once} at once, pristine interpreters booted ahead: {rate:5.2f} checks/s "
-            f"({n} canonical HumanEval checks in {seconds:.1f} s; {len(bad)} not passed)"
+            f"({n} canonical HumanEval checks in {seconds:.1f} s; {len(bad)} not passed; {reused} in an interpreter "
+            "reset after an earlier check)"
         )
         rows.append(
             f"  Chromium CPU per check: {cpu / n:.3f} s, so {cores / (cpu / n):.1f} checks/s if {cores} cores were "
             "all Chromium's"
         )
         few = jobs[: max(8, n // 4)]
-        verdicts1, seconds1, cpu1 = timed_checks(page, few, 1, pool=False)
+        verdicts1, seconds1, cpu1, reused1 = timed_checks(page, few, 1, pool=False)
         rows.append(
-            f"one at a time, each booting its interpreter on demand: {len(few) / seconds1:5.2f} checks/s "
-            f"(CPU per check {cpu1 / len(few):.3f} s)"
+            f"one at a time, nothing booted ahead: {len(few) / seconds1:5.2f} checks/s "
+            f"(CPU per check {cpu1 / len(few):.3f} s; {reused1} of {len(few)} in a reset interpreter)"
         )
         mixed = [[HONEST[0], HONEST[1]] for _ in range(3 * len(ATTACKS))] + [[a, ATTACK_TEST] for a in ATTACKS]
         random.Random(7).shuffle(mixed)
-        outcome, _, _ = timed_checks(page, mixed, at_once, pool=True)
+        outcome, _, _, reused2 = timed_checks(page, mixed, at_once, pool=True)
         honest = [v for (code, _), v in zip(mixed, outcome, strict=True) if code == HONEST[0]]
         attacks = [v for (code, _), v in zip(mixed, outcome, strict=True) if code != HONEST[0]]
         rows.append(
             f"isolation: {honest.count('pass')} of {len(honest)} honest checks passed beside {len(attacks)} answers "
-            f"that patch builtins, modules, files or JavaScript (those: {sorted(set(attacks))})"
+            f"that patch builtins, modules, the harness, files or JavaScript (those: {sorted(set(attacks))}); "
+            f"{reused2} of {len(mixed)} checks in an interpreter reset after an earlier check"
         )
         return rows + [f"goal: >= {GOAL_CHECKS_PER_S:g} isolated checks/s: {rate:.2f} measured, "
                        f"{'meets' if rate >= GOAL_CHECKS_PER_S else 'MISSES'} the goal"]  # fmt: skip

@@ -31,6 +31,7 @@ def test_every_js_module_with_logic_has_a_test_file():
         "run_result",
         "inspect",
         "worker_output",
+        "python_reset",
     }
 
 

@@ -9,7 +9,7 @@
 //
 // The server gives the problems (/bench_suite) and, per problem and lane, the answer and the program to
 // check (/bench_generate, `inFlight` requests at once per lane). Each program is checked with the
-// problem's tests in a pristine runner of its own (`checks` at once), never on the server; `verdict` is
+// problem's tests in a pristine interpreter (`checks` at once), never on the server; `verdict` is
 // pass, fail (`error` holds the failing assertion), error or timeout. `code + "\n" + tests` is what ran.
 // A request the server refuses (a bad suite file, an unknown lane, a rate limit) rejects the run before
 // it starts, or stops it after (`error`); a lane that fails on one problem is that problem's error.

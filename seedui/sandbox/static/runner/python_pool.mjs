@@ -1,13 +1,17 @@
 // Python workers and their life-cycle: each PyWorker is one Pyodide interpreter in a Web Worker. One warm
 // worker serves runs one after another; a run that needs a pristine interpreter (a check), or finds the warm
-// one busy, gets one of its own. Any worker user code started workers in (or that ran a check) is
-// "tainted": it is killed after its run and never runs anything else.
+// one busy, gets one of its own. Any worker user code started workers in (or that ran a check and could
+// not reset) is "tainted": it is killed after its run and never runs anything else.
 //
-// Checks in bulk (a bench run) ask for `warmChecks(n)`: n pristine workers are kept booted ahead, so a
-// check finds one ready instead of waiting for a start (each still serves exactly one check). Starting
+// Checks in bulk (a bench run) ask for `warmChecks(n)`: n pristine workers are kept ready, so a check
+// finds one instead of waiting for a start. Starting
 // one costs ~0.3 s of CPU, most of it Pyodide's own set-up, so at most BOOTS_AT_ONCE start at a time (more
 // would only share the cores), and what every start would repeat is done once here: the WebAssembly
 // module is compiled once and handed to each worker, with the lock file, and the snapshot is transferred.
+//
+// A worker whose check left the interpreter as the snapshot saw it resets it (worker/python_reset.mjs: a few
+// ms instead of a boot) and says so; it then goes back among the pristine ones, so checks in bulk boot a
+// worker only after an answer that reached JavaScript, the files or a package.
 //
 // `acquire` picks the worker for a run, `release` takes it back, `retire` replaces one that must not run
 // anything more.
@@ -56,7 +60,9 @@ export class PyWorker {
     this.pristine = true; // no user code has run in it
     this.busy = false;
     this.dead = false;
-    this.tainted = false; // user code started workers in it: replaced after the run
+    this.tainted = false; // user code started workers in it, or ran a check not reset: replaced after the run
+    this.spawned = false; // user code started workers in it
+    this.resets = 0; // checks after which its interpreter was put back as it was
     this.run = null; // the current run's handlers: {runId, handle(message), crash(text)}
     const { worker, port } = startWorker("worker/python.mjs", "seedui-python", workerConfig);
     this.worker = worker;
@@ -102,6 +108,7 @@ export class PyWorker {
     } else if (message.type === "boot-error") {
       this.fail(loadFailure(message.message));
     } else if (message.type === "spawned") {
+      this.spawned = true;
       this.tainted = true;
       if (!this.busy) retire(this); // started by a callback after its run ended
     } else if (this.run && message.runId === this.run.runId) {
@@ -126,8 +133,9 @@ export class PyWorker {
 }
 
 const pool = { warm: null };
-// Pristine workers for checks: booted (or booting) and never used; `target` is how many to keep.
-const pristine = { target: 0, spare: [] };
+// Pristine workers for checks: booted (or booting) and never used, or reset; `target` is how many to keep.
+// `lent`: spares out on a check, which may come back reset (so no new one boots for them meanwhile).
+const pristine = { target: 0, spare: [], lent: new Set() };
 
 /** The warm worker, started if there is none (a page's "warm" command, before the first run). */
 export function warm() {
@@ -146,7 +154,7 @@ export function warmChecks(n) {
 function refill() {
   pristine.spare = pristine.spare.filter((w) => !w.dead);
   let starting = pristine.spare.filter((w) => !w.booted).length;
-  while (pristine.spare.length < pristine.target && starting < BOOTS_AT_ONCE) {
+  while (pristine.spare.length + pristine.lent.size < pristine.target && starting < BOOTS_AT_ONCE) {
     pristine.spare.push(new PyWorker());
     starting += 1;
   }
@@ -159,6 +167,7 @@ export function acquire(wantPristine) {
     const spare = pristine.spare;
     const i = Math.max(0, spare.findIndex((w) => w.booted));
     const [w] = spare.splice(i, 1);
+    if (!w.dead) pristine.lent.add(w);
     refill();
     if (!w.dead) return w;
   }
@@ -181,6 +190,12 @@ export function retire(w) {
 export function release(w, killed) {
   w.busy = false;
   w.run = null;
+  const lent = pristine.lent.delete(w);
+  settle(w, killed);
+  if (lent) refill(); // in case it did not come back
+}
+
+function settle(w, killed) {
   if (w.tainted) {
     retire(w);
     return;
@@ -193,6 +208,14 @@ export function release(w, killed) {
     return;
   }
   if (w === pool.warm) return;
+  if (w.pristine) {
+    // reset after a check: pristine again (one is kept even when no bulk checks asked for spares)
+    pristine.spare = pristine.spare.filter((s) => !s.dead);
+    if (pristine.spare.length < Math.max(1, pristine.target)) {
+      pristine.spare.unshift(w);
+      return;
+    }
+  }
   if (!pool.warm || pool.warm.dead) pool.warm = w;
   else w.kill();
 }

@@ -16,10 +16,12 @@ const now = () => performance.now();
  */
 export function runPython(req, emit, runs) {
   const checking = req.mode === "check";
-  // A check gets an interpreter no user code has touched, and no other run gets it after.
+  // A check gets an interpreter no user code has touched, and no other run gets it after, unless the worker
+  // says it put the interpreter back as it was before any check (worker/python_reset.mjs).
   const w = acquire(req.pristine || checking);
   w.busy = true;
   if (checking) w.tainted = true;
+  let reset = false;
   const requested = now();
   const cold = w.bootMs === undefined;
   const pass = relay(emit, limits);
@@ -36,8 +38,14 @@ export function runPython(req, emit, runs) {
       clearTimeout(limitTimer);
       clearTimeout(loadTimer);
       runs.delete(req.runId);
-      const boot = cold && w.timings ? Object.assign({ bootMs: w.bootMs }, w.timings) : null;
+      // how the interpreter came to be: booted for this run, or reset after `resets` checks
+      const boot = cold && w.timings ? Object.assign({ bootMs: w.bootMs }, w.timings) : w.resets ? { resets: w.resets } : null;
       pass.flush();
+      if (reset && !killed && !w.spawned) {
+        w.tainted = false;
+        w.pristine = true;
+        w.resets += 1;
+      }
       emit(doneEvent(Object.assign({ totalMs: now() - requested, boot }, fields)));
       release(w, killed);
       resolve();
@@ -75,6 +83,8 @@ export function runPython(req, emit, runs) {
           check.plan = { error: message.error, tests: message.tests };
         } else if (message.type === "check-step" && check && check.plan && message.index === check.steps.length) {
           check.steps.push({ ok: message.ok, detail: message.detail });
+        } else if (message.type === "reset" && check) {
+          reset = true;
         }
       },
       crash(text) {

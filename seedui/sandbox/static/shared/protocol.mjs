@@ -247,6 +247,8 @@ export function readWorkerCommand(data) {
 export const workerReady = (bootMs, timings) => ({ type: "ready", bootMs: Number(bootMs), timings });
 export const bootError = (message) => ({ type: "boot-error", message: String(message) });
 export const snapshotMade = (data) => ({ type: "snapshot", data });
+/** After a check: the interpreter is back as it was before any check (worker/python_reset.mjs), fit for another. */
+export const workerReset = (runId) => ({ type: "reset", runId: String(runId) });
 /** User code started workers in this one: the runner replaces it after the run. */
 export const spawned = () => ({ type: "spawned" });
 export const workerEvent = (runId, event) => ({ type: "event", runId: String(runId), event });
@@ -257,7 +259,8 @@ export const checkStep = (runId, index, ok, detail) => ({ type: "check-step", ru
 
 /**
  * @typedef {{type: "ready", bootMs: number, timings: Object<string, number>} | {type: "boot-error", message: string}
- *   | {type: "snapshot", data: Uint8Array} | {type: "spawned"} | {type: "event", runId: string, event: RunEvent}
+ *   | {type: "snapshot", data: Uint8Array} | {type: "spawned"} | {type: "reset", runId: string}
+ *   | {type: "event", runId: string, event: RunEvent}
  *   | {type: "check-plan", runId: string, error: string | null, tests: string[]}
  *   | {type: "check-step", runId: string, index: number, ok: boolean, detail: string}} WorkerMessage
  * @returns {WorkerMessage | null}
@@ -276,6 +279,8 @@ export function readWorkerMessage(data) {
       return data.data instanceof Uint8Array ? snapshotMade(data.data) : null;
     case "spawned":
       return spawned();
+    case "reset":
+      return isString(data.runId) ? workerReset(data.runId) : null;
     case "event": {
       const event = isString(data.runId) ? readRunEvent(data.event) : null;
       return event && workerEvent(data.runId, event);

@@ -9,6 +9,7 @@
 
 import * as msg from "../shared/protocol.mjs";
 import { describe, prepareCheck, runCheck, takeTools } from "./python_check.mjs";
+import { keepState, watchImports } from "./python_reset.mjs";
 import { workerOutput } from "./output.mjs";
 import { watchWorkers } from "./watch_workers.mjs";
 import { startOnce } from "./start.mjs";
@@ -26,6 +27,8 @@ function main(port, cfg) {
   let harness = null;
   let tools = null; // for checks: see takeTools()
   let busy = false;
+  let watch = null; // the interpreter's imports, watched (see python_reset.mjs)
+  let reset = null; // puts the interpreter back as it was before the first check, or says it cannot
 
   async function load(loadPyodide, offer, snap, makeSnapshot) {
     const options = { indexURL: cfg.indexURL, packageBaseUrl: cfg.cdnUrl, env: { HOME: "/home/pyodide" } };
@@ -46,12 +49,15 @@ function main(port, cfg) {
   }
 
   // Pyodide compiles its WebAssembly itself (instantiateStreaming on a fetch); with the module the runner
-  // compiled once, it only instantiates it. Before any user code, and put back after.
+  // compiled once, it only instantiates it, with its imports watched. Before any user code, and put back after.
   async function withModule(wasm, loadIt) {
     if (!wasm) return loadIt();
     const { instantiateStreaming } = WebAssembly;
     const ownFetch = self.fetch;
-    WebAssembly.instantiateStreaming = async (_response, imports) => ({ instance: await WebAssembly.instantiate(wasm, imports), module: wasm });
+    WebAssembly.instantiateStreaming = async (_response, imports) => {
+      watch = watchImports(imports);
+      return { instance: await WebAssembly.instantiate(wasm, watch.imports), module: wasm };
+    };
     self.fetch = (url, init) => (String(url).endsWith("/pyodide.asm.wasm") ? Promise.resolve(new Response(null)) : ownFetch(url, init));
     try {
       return await loadIt();
@@ -121,6 +127,13 @@ function main(port, cfg) {
       // The harness gets emit as an argument: no importable module hands it out.
       harness.install(output.emit, JSON.stringify({ packages: cfg.packages, importMap, cdnUrl: cfg.cdnUrl, maxImages: cfg.maxImages }));
       tools = takeTools(pyodide, harness, pyodide.pyimport("_seedui_check"));
+      if (watch && fromSnapshot) {
+        pyodide.runPython("import gc\ngc.collect()");
+        // The last thing before any user code. After a fatal error Pyodide replaces its API's functions.
+        const { runPython } = pyodide;
+        const healthy = () => pyodide.runPython === runPython;
+        reset = keepState(pyodide._module, watch, { trusted: [output.emit], healthy });
+      }
       snap = null;
       offer.data = null; // the snapshot is in the interpreter now: let its bytes go
       const timings = { importMs: imported - t0, loadMs: loaded - imported, setupMs: now() - loaded, fromSnapshot: fromSnapshot ? 1 : 0 };
@@ -135,9 +148,11 @@ function main(port, cfg) {
     const event = (e) => send(msg.workerEvent(runId, e));
     output.begin(runId);
     const unavailable = {};
+    let resettable = command.mode === "check" && reset !== null;
     try {
-      const wanted = JSON.parse(harness.plan(command.code, command.tests));
+      const wanted = JSON.parse(tools.plan(command.code, command.tests));
       if (wanted.length) {
+        resettable = false; // new files and libraries: a fresh interpreter next time
         event(msg.phaseEvent("packages", wanted));
         const errors = [];
         try {
@@ -157,6 +172,7 @@ function main(port, cfg) {
         : JSON.parse(await harness.run.callPromising(command.code, JSON.stringify(unavailable)));
       const durationMs = now() - t0;
       output.end();
+      if (resettable && reset()) send(msg.workerReset(runId)); // before "done": the runner may reuse it then
       event(msg.doneEvent({ result, durationMs, unavailable }));
     } catch (err) {
       output.end();

@@ -34,6 +34,7 @@ export function takeTools(pyodide, harness, check) {
     callPromising: evaluate.callPromising,
     prepare: check.prepare_check,
     failureText: check.failure_text,
+    plan: harness.plan, // taken here, not per run: a PyProxy caches what JS reads from it (python_reset.mjs)
     runAnswer: harness.run_answer,
     drive: harness._drive,
   };
@@ -42,7 +43,8 @@ export function takeTools(pyodide, harness, check) {
 /** Compile the tests and plan the steps, and send the plan, before the answer's code runs. */
 export function prepareCheck(T, command, send, maxDetailChars) {
   const prepared = T.prepare(command.tests);
-  const [planJson, namespace, testsCode, codeTuple] = prepared.toJs({ depth: 1 });
+  // item by item, not toJs(): a conversion fills JS caches that would keep the worker from being reset
+  const [planJson, namespace, testsCode, codeTuple] = [0, 1, 2, 3].map((i) => prepared.get(i));
   const plan = parseJSON(planJson);
   send(checkPlan(command.runId, plan.error, plan.tests));
   const steps = [{ name: null }];
