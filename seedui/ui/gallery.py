@@ -56,5 +56,12 @@ def _show_only_under(tabs: gr.Tabs, dataset: gr.Dataset, tab_ids: set[str]) -> N
     """Hide the gallery under the tabs its examples do not fill (Battle, Leaderboard, Bench, a share)."""
     for tab in tabs.children:
         if isinstance(tab, gr.Tab):
-            update = gr.Dataset(visible=tab.id in tab_ids)
-            tab.select(lambda update=update: update, outputs=dataset, queue=False, api_visibility="undocumented")
+            tab.select(_showing(tab.id in tab_ids), outputs=dataset, queue=False, api_visibility="undocumented")
+
+
+def _showing(visible: bool) -> Any:
+    @page_handler
+    def show_gallery() -> gr.Dataset:
+        return gr.Dataset(visible=visible)
+
+    return show_gallery
