@@ -33,14 +33,16 @@ def vllm_available() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def no_server_left_behind():
-    """Whatever a test did, no vLLM process group this session started survives it."""
+    """Whatever a test here did, no process group these tests started (vLLM servers) survives them. Groups
+    alive before are not theirs: the session's tiny app keeps its llama.cpp server until the session ends."""
     from seedui.engines.servers import procgroup
 
+    before = procgroup.live_groups()
     yield
-    left = {pgid: procgroup.group_members(pgid) for pgid in procgroup.live_groups()}
-    procgroup.kill_all_groups()
+    left = {pgid: procgroup.group_members(pgid) for pgid in procgroup.live_groups() - before}
+    procgroup.kill_groups(left)
     assert not any(left.values()), f"vLLM processes were left running: {left}"
 
 

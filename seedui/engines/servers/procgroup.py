@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
 import psutil
@@ -61,7 +61,12 @@ def live_groups() -> set[int]:
 
 def kill_all_groups(grace_s: float = AT_EXIT_GRACE_S) -> None:
     """SIGTERM every live group, SIGKILL what is left after `grace_s`. The atexit backup; also for tests."""
-    groups = list(_live_groups)
+    kill_groups(_live_groups, grace_s)
+
+
+def kill_groups(pgids: Iterable[int], grace_s: float = AT_EXIT_GRACE_S) -> None:
+    """SIGTERM these groups, SIGKILL what is left of them after `grace_s`."""
+    groups = list(pgids)
     for pgid in groups:
         _killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
