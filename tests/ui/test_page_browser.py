@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from seedui.examples import load_examples
 from tests.ui.conftest import LOAD_TIMEOUT_MS, open_app
@@ -68,11 +69,16 @@ def set_slider(page: Any, elem_id: str, value: float) -> None:
     """Type into a slider's number box, as a user does; that also leaves card-defaults mode."""
     open_sampling(page)
     box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
-    page.wait_for_function(
-        "([id, v]) => Number(document.querySelector(`#${id} input[type=range]`).value) === v", arg=[elem_id, value]
-    )
+    synced = "([id, v]) => Number(document.querySelector(`#${id} input[type=range]`).value) === v"
+    for attempt in range(3):  # on a loaded machine the page's own load-time update can land after the typing
+        box.fill(str(value))
+        box.press("Enter")
+        try:
+            page.wait_for_function(synced, arg=[elem_id, value], timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def short_greedy(page: Any, max_tokens: int) -> None:
