@@ -32,7 +32,7 @@ BENCH_TAB_ID = "bench"
 UPLOAD = "upload"
 INTRO = (
     "Runs a suite on the chosen lanes: each answer is checked against the problem's tests in your browser, "
-    "each in a fresh Python of its own, never on the server. pass@1 with a 95% Wilson interval; answers are "
+    "each in a pristine Python of its own, never on the server. pass@1 with a 95% Wilson interval; answers are "
     "greedy unless the sampling settings say otherwise."
 )
 NO_RUN = "Run a suite first (or open a saved run): there is nothing to export yet."
