@@ -40,8 +40,8 @@ from seedui.shares import (
     RATE_WINDOW_S,
     SHARE_ID_RE,
     compact_json,
+    delete_with_token,
     insert_with_new_id,
-    token_hash_if_right,
 )
 from seedui.store import BenchRunRow, Store
 
@@ -244,16 +244,16 @@ class BenchRuns:
 
     def delete(self, run_id: Any, token: Any) -> None:
         row = self.store.get_bench_run(check_run_id(run_id))
-        if row is None:
-            raise _not_found(run_id)
         wrong = BenchRunError(
             f"wrong delete token for bench run {run_id!r}: only the token shown when it was saved can delete it"
         )
-        token_hash = token_hash_if_right(token, row.delete_token_hash)
-        if token_hash is None:
-            raise wrong
-        if not self.store.delete_bench_run(run_id, token_hash):
-            raise _not_found(run_id)
+        delete_with_token(
+            row,
+            token,
+            lambda token_hash: self.store.delete_bench_run(run_id, token_hash),
+            lambda: _not_found(run_id),
+            wrong,
+        )
 
 
 def _not_found(run_id: str) -> BenchRunNotFound:

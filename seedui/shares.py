@@ -260,6 +260,21 @@ def token_hash_if_right(token: Any, stored_hash: str) -> str | None:
     return token_hash if hmac.compare_digest(token_hash, stored_hash) else None
 
 
+def delete_with_token(
+    row: Any, token: Any, delete: Callable[[str], bool], missing: Callable[[], Exception], wrong: Exception
+) -> None:
+    """Delete a stored item (its `row`, None when there is none) if `token` is its delete token: `missing()` is
+    raised when it is gone (before, or meanwhile by another request), `wrong` for any other token. `delete`
+    takes the token's hash and says whether a row went."""
+    if row is None:
+        raise missing()
+    token_hash = token_hash_if_right(token, row.delete_token_hash)
+    if token_hash is None:
+        raise wrong
+    if not delete(token_hash):
+        raise missing()
+
+
 # --- rate limit ------------------------------------------------------------------------
 
 
@@ -308,17 +323,16 @@ class ShareService:
     def delete(self, share_id: str, token: str) -> None:
         """Delete the share if `token` is its delete token."""
         check_share_id(share_id)
-        row = self.store.get_share(share_id)
-        if row is None:
-            raise _not_found(share_id)
         wrong = WrongDeleteToken(
             f"wrong delete token for share {share_id!r}: only the token shown when the share was made can delete it"
         )
-        token_hash = token_hash_if_right(token, row.delete_token_hash)
-        if token_hash is None:
-            raise wrong
-        if not self.store.delete_share(share_id, token_hash):
-            raise _not_found(share_id)  # deleted meanwhile by another request
+        delete_with_token(
+            self.store.get_share(share_id),
+            token,
+            lambda token_hash: self.store.delete_share(share_id, token_hash),
+            lambda: _not_found(share_id),
+            wrong,
+        )
 
 
 def _not_found(share_id: str) -> ShareNotFound:
