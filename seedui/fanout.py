@@ -119,7 +119,10 @@ async def run_lane(job: LaneJob, run: LaneRun, changed: Callable[[], None], time
         run.prompt_tokens = job.prompt_tokens
         while True:
             try:
-                chunk = await asyncio.wait_for(anext(stream), timeout_s)
+                # Not wait_for: on Python 3.11 it drops a cancel (Stop) that lands with a token, and the lane
+                # generates on to its end. asyncio.timeout lets the cancel through.
+                async with asyncio.timeout(timeout_s):
+                    chunk = await anext(stream)
             except StopAsyncIteration:
                 break
             except TimeoutError:

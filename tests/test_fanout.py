@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from seedui.config import load_config
 from seedui.engines.base import Chunk, EngineStatus, GenerationRequest
 from seedui.errors import EngineError
-from seedui.fanout import LaneJob, fan_out
+from seedui.fanout import LaneJob, LaneRun, fan_out, run_lane
 from seedui.sampling import SamplingSettings
 from tests.conftest import run_async
 
@@ -172,3 +172,44 @@ def test_first_token_is_not_held_back_by_coalescing():
 
     waited = run_async(go())
     assert waited is not None and waited < 2.5  # half the interval: the first token was not coalesced
+
+
+class GatedEngine(ScriptedEngine):
+    """Test double: yields each chunk the test puts in `gate`, the way a real engine's thread hands tokens over."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.gate: asyncio.Queue[Chunk] = asyncio.Queue()
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        try:
+            while True:
+                yield await self.gate.get()
+        finally:
+            self.closed = True
+
+
+def test_stop_that_lands_with_a_token_still_stops_the_lane():
+    """Gradio's Stop cancels the lane's task once. If a token arrives in the same turn of the loop, the cancel
+    must still end the lane: Python 3.11's `asyncio.wait_for` returned the token and dropped the cancel, and the
+    lane generated on to its end (a ZeroGPU Stop test under load in CI)."""
+
+    async def go():
+        engine = GatedEngine()
+        run = LaneRun(prompt="x")
+        task = asyncio.create_task(run_lane(job("instruct", engine), run, lambda: None, timeout_s=30))
+        engine.gate.put_nowait(Chunk(text="a", completion_tokens=1))
+        while not run.text:
+            await asyncio.sleep(0)
+        engine.gate.put_nowait(Chunk(text="b", completion_tokens=2))  # the token and the Stop, one turn
+        task.cancel()
+        for i in range(3, 50):  # tokens keep coming, as from a generating model
+            await asyncio.sleep(0)
+            engine.gate.put_nowait(Chunk(text="c", completion_tokens=i))
+        await asyncio.wait([task], timeout=1)
+        # Read here: asyncio.run cancels what is left when it returns, which would end the lane anyway.
+        return task.done() and task.cancelled(), run.text, engine.closed, run.finish_reason
+
+    stopped, text, closed, finish = run_async(go())
+    assert stopped, f"the lane went on after Stop: {text!r}"
+    assert closed and finish == "cancelled"

@@ -12,6 +12,7 @@ A request for one lane still starting awaits that lane's start-up alone
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -59,10 +60,9 @@ class EngineSet:
         if event is None or event.is_set():
             await asyncio.sleep(timeout)
             return
-        try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):  # not wait_for: see fanout.run_lane
+                await event.wait()
 
     def start_soon(self) -> asyncio.Task[None]:
         """Start in the background on the running loop (once); the task ends when the set has settled."""

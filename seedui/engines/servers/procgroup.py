@@ -136,7 +136,8 @@ class ProcessGroup:
         deadline = loop.time() + grace_s
         _killpg(self.pgid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.proc.wait(), grace_s)
+            async with asyncio.timeout(grace_s):  # not wait_for: see fanout.run_lane
+                await self.proc.wait()
         while self.members() and loop.time() < deadline:  # children may take longer than the leader
             await asyncio.sleep(POLL_S)
         if self.proc.returncode is None or self.members():  # else the group is gone and its id may be reused
