@@ -23,6 +23,7 @@ import html
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,6 +198,7 @@ class Evil:
 
     url: str
     pages: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # path -> seconds before it answers
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, body)
     packets: list[tuple[str, bytes]] = field(default_factory=list)  # ("tcp" | "udp", first bytes)
     tcp_port: int = 0
@@ -229,6 +231,7 @@ def evil() -> Iterator[Evil]:
             length = int(self.headers.get("Content-Length") or 0)
             site.record(self.command, self.path, self.rfile.read(length).decode("utf-8", "replace"))
             page = site.pages.get(self.path.split("?")[0])
+            time.sleep(site.delays.get(self.path.split("?")[0], 0))
             body = (page if page is not None else "nothing here").encode()
             self.send_response(200 if page is not None else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8" if page is not None else "text/plain")

@@ -74,13 +74,17 @@ listen(channel.port1);
 parent.postMessage({type: 'seedui-runner-hello'}, '*');
 parent.postMessage({type: 'seedui-runner-hello', secret: '', version: 'x', local: true, timeoutMs: 1}, '*',
                    [channel.port2]);
-</script>"""
+</script><img src="/slow.png" alt="">"""
+# The image holds back the attacker's load event, the one the app's frame also fires: a run asked for after
+# the attacker's script ran and before that event must not go to the old runner (found by a CI run).
+SLOW_LOAD_S = 5.0
 
 
 def frame_the_app(browser, evil, app_url: str):
     """The attacker's page framing the app; returns (attacker page, the app's frame)."""
     evil.pages["/embed.html"] = f'<!doctype html><iframe src="{app_url}" width="900" height="700"></iframe>'
     evil.pages["/runner.html"] = EVIL_RUNNER
+    evil.delays["/slow.png"] = SLOW_LOAD_S
     page = browser.new_context().new_page()
     page.goto(evil.url + "/embed.html")
     page.wait_for_function("frames.length === 1")

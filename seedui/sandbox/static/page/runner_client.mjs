@@ -1,6 +1,10 @@
 // The page's side of the runner frame: makes the hidden runner (runner.html), talks to it through the port
 // it hands over, routes each run's events to the run that started it, and replaces a runner that was
 // navigated or stopped answering. Run events count only with the nonce of a run started here.
+//
+// A runner answers every run at once with a phase event. A run that got no event from a runner that is then
+// dropped never reached it (a navigated frame's old document is gone before the page sees the frame load;
+// what was posted to it in between went nowhere), so it goes to the new runner instead of failing.
 
 import * as msg from "../shared/protocol.mjs";
 import { randomId, sandboxedFrame } from "./frames.mjs";
@@ -19,7 +23,8 @@ const PING_MS = 2000; // before a run, while previews exist
 
 /**
  * A run as this client knows it.
- * @typedef {{nonce: string, sentTo: object | null, onEvent(event: msg.RunEvent): void, fail(message: string): void}} RunRecord
+ * @typedef {{nonce: string, sentTo: object | null, command?: object, answered?: boolean, resent?: boolean,
+ *   stopped?: boolean, onEvent(event: msg.RunEvent): void, fail(message: string): void}} RunRecord
  */
 
 export class RunnerClient {
@@ -70,7 +75,8 @@ export class RunnerClient {
     return r.ready;
   }
 
-  /** Forget a runner (its frame goes, which ends its workers); runs it had fail with ``message``. */
+  /** Forget a runner (its frame goes, which ends its workers): runs it answered fail with ``message``, runs it
+   * never answered go to a new runner (once). */
   drop(r, message) {
     if (r.dead) return;
     r.dead = true;
@@ -80,8 +86,21 @@ export class RunnerClient {
     r.reject(new Error(message));
     if (r.port) r.port.close();
     r.frame.remove();
-    for (const run of Array.from(this.active.values())) {
-      if (run.sentTo === r) run.fail(message);
+    for (const [runId, run] of Array.from(this.active.entries())) {
+      if (run.sentTo !== r) continue;
+      if (run.answered || run.resent || run.stopped) {
+        run.fail(message);
+        continue;
+      }
+      run.resent = true;
+      this.live().then(
+        (next) => {
+          if (this.active.get(runId) !== run) return; // it ended meanwhile (its watchdog)
+          if (run.stopped) run.fail("Stopped.");
+          else this.send(next, run, run.command);
+        },
+        (err) => run.fail(String(err && err.message ? err.message : err)),
+      );
     }
   }
 
@@ -102,6 +121,7 @@ export class RunnerClient {
       this.stats.rejectedMessages += 1;
       return;
     }
+    run.answered = true;
     run.onEvent(reply.event);
   }
 
@@ -150,11 +170,14 @@ export class RunnerClient {
   /** Send ``command`` (a run) to runner ``r`` for ``run``, and watch the runner while runs are in flight. */
   send(r, run, command) {
     run.sentTo = r;
+    run.command = command;
+    run.answered = false;
     this.post(r, command);
     this.watch();
   }
 
   stop(run, runId) {
+    run.stopped = true;
     if (run.sentTo) this.post(run.sentTo, msg.stop(runId));
   }
 

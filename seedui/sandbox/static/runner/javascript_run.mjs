@@ -78,6 +78,7 @@ export function runJavaScript(req, emit, runs) {
       }
     };
     runs.set(req.runId, { stop: () => end({ stopped: true, durationMs: elapsed() }) });
+    emit(phaseEvent("queued")); // at once: the page's sign that the run arrived (see runner_client.mjs)
     if (w.failure) crash(w.failure);
     else port.postMessage(workerRun(req.runId, req.code, "", "run"));
   });

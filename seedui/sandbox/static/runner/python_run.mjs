@@ -92,7 +92,7 @@ export function runPython(req, emit, runs) {
       },
     };
     runs.set(req.runId, { stop: () => kill({ stopped: true, durationMs: elapsed() }) });
-    emit(phaseEvent(cold ? "starting" : "queued"));
+    emit(phaseEvent(cold ? "starting" : "queued")); // at once: the page's sign that the run arrived
     w.ready.then(
       () => {
         if (ended) return;
