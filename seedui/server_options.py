@@ -44,7 +44,15 @@ class LlamaCppOptions(BaseModel):
     # Tokens that cache holds, all slots together (RAM: Seed-Coder-8B 128 KiB a token, SmolLM2-135M 22.5 KiB).
     # Default: the lane's context_length, room for one full-length request.
     kv_tokens: int | None = Field(None, ge=16)
-    threads: int | None = Field(None, ge=1, description="CPU threads; default: the CPUs this process may use")
+    # One sequence's next token is a small computation: a second thread per core only adds a wait at every step
+    # (2 threads on 2 CPUs: 28 tokens/s alone where 1 made 100, docs/performance.md). Several tokens at once
+    # (a prompt, requests decoding together) have the work to share among all the CPUs.
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for one sequence's next token; default: half the CPUs, at least 1"
+    )
+    threads_batch: int | None = Field(
+        None, ge=1, description="CPU threads for several tokens at once; default: the CPUs this process may use"
+    )
     # One lane's model loaded at a time (machines with too little RAM for all): a request for a stopped
     # server waits until the running one is idle, stops it, and starts its own.
     take_turns: bool = False

@@ -46,7 +46,8 @@ def server_argv(program: list[str], model_path: str, served_name: str, port: int
         "--ctx-size", str(kv_tokens),
         "--parallel", str(options.parallel),
         "--kv-unified",  # one KV cache for all slots: a slot costs nothing until a request uses it
-        "--threads", str(options.threads or cpu_count()),
+        "--threads", str(options.threads or max(1, cpu_count() // 2)),
+        "--threads-batch", str(options.threads_batch or cpu_count()),
         "--jinja",  # the GGUF's own chat template
         "--no-webui",
         *options.extra_args,

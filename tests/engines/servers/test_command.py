@@ -40,13 +40,17 @@ def test_a_free_port_is_free_until_someone_listens():
 
 
 def test_argv_for_llama_server_shares_one_kv_cache_among_its_slots(monkeypatch):
-    monkeypatch.setattr(llamacpp, "cpu_count", lambda: 2)
+    monkeypatch.setattr(llamacpp, "cpu_count", lambda: 4)
     opts = LlamaCppOptions(parallel=12, extra_args=("--flash-attn", "on"))
     argv = llamacpp.server_argv(["/x/llama-server"], "/m.gguf", "org/M", 8123, 8192, opts)
     assert argv == [
         "/x/llama-server", "--model", "/m.gguf", "--host", "127.0.0.1", "--port", "8123", "--alias", "org/M",
-        "--ctx-size", "8192", "--parallel", "12", "--kv-unified", "--threads", "2", "--jinja", "--no-webui",
+        "--ctx-size", "8192", "--parallel", "12", "--kv-unified", "--threads", "2", "--threads-batch", "4",
+        "--jinja", "--no-webui",
         "--flash-attn", "on",
     ]  # fmt: skip
-    argv = llamacpp.server_argv([], "/m", "m", 1, 16, LlamaCppOptions(threads=1))
-    assert argv[argv.index("--threads") + 1] == "1"
+    argv = llamacpp.server_argv([], "/m", "m", 1, 16, LlamaCppOptions(threads=3, threads_batch=5))
+    assert argv[argv.index("--threads") + 1] == "3" and argv[argv.index("--threads-batch") + 1] == "5"
+    monkeypatch.setattr(llamacpp, "cpu_count", lambda: 1)
+    argv = llamacpp.server_argv([], "/m", "m", 1, 16, LlamaCppOptions())
+    assert argv[argv.index("--threads") + 1] == "1" and argv[argv.index("--threads-batch") + 1] == "1"
