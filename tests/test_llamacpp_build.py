@@ -106,3 +106,34 @@ def test_a_built_server_is_not_built_again(tmp_path, monkeypatch, capsys, x86):
     (dest / lb.MANIFEST).write_text("{}")
     assert lb.main(["--cache-dir", str(tmp_path), "--jobs", str(os.cpu_count())]) == 0
     assert "built already" in capsys.readouterr().out
+
+
+def test_a_compiler_that_refuses_the_batched_build_gets_it_file_by_file(tmp_path, monkeypatch, capsys, x86):
+    """The unity batches compile with GCC 12 (CI builds them); another compiler may refuse a batch."""
+    import json
+    import tarfile
+
+    monkeypatch.setattr(lb, "cpu_features", lambda: HASWELL)
+    source = tmp_path / lb.SOURCE_PREFIX
+    source.mkdir(parents=True)
+    (source / "CMakeLists.txt").write_text("project(llama.cpp)\n")
+    sdist = tmp_path / "sdist.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        tar.add(source, arcname=lb.SOURCE_PREFIX)
+    configured: list[list[str]] = []
+
+    def run(argv: list[str], log: Path, progress: bool = False) -> None:
+        if argv[1] == "-S":  # configure
+            configured.append(argv)
+        elif any("llama.cpp_INCLUDE" in a for a in configured[-1]):
+            raise lb.BuildError("unity_0_cxx.cxx: error: redefinition")
+        else:
+            fake_exe(Path(argv[argv.index("--build") + 1]) / "bin" / lb.EXE)
+
+    monkeypatch.setattr(lb, "_run", run)
+    monkeypatch.setattr(lb, "_tool", lambda *names: "/usr/bin/" + names[-1])  # the tools are there
+    exe = lb.build(tmp_path / "cache", jobs=2, sdist=sdist)
+    assert [any("llama.cpp_INCLUDE" in a for a in argv) for argv in configured] == [True, False]
+    assert "building file by file instead" in capsys.readouterr().out
+    manifest = json.loads((exe.parent.parent / lb.MANIFEST).read_text())
+    assert not any("unity" in flag for flag in manifest["cmake"])
