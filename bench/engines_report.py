@@ -37,7 +37,7 @@ computes one sequence's token on half the CPUs (`llamacpp.threads`, at least 1) 
 (prompts, requests decoding together) on all of them (`threads_batch`): compare the first two rows. One
 stream alone then runs near the machine's whole throughput, which is why the aggregate at 8 requests is a
 smaller multiple of the single stream than with every token on all the CPUs, while the aggregate itself
-stays where it was: the requests are still decoded in one batch, not queued (time to first token at 8).
+stays where it was: the requests are still decoded in one batch, not queued (below).
 
 Not measured: CTranslate2 and onnxruntime-genai. Both would need the model converted to their own format (not
 the GGUF file the others share), and neither has a server that batches requests from several clients on the
@@ -135,9 +135,17 @@ def engines_markdown(r: dict[str, Any]) -> str:
                      f"{'pass' if copies['servers'] == 1 else '**fail**'} |")  # fmt: skip
     else:
         lines.append("| Copies of the weights for the tiny lanes | — | 1 | — |")
+    lines += ["", CHOICE]
+    levels = server.get("concurrency", {})
+    if "8" in levels and "1" in levels:
+        queued = 7 * s["tokens"] / levels["1"]["aggregate_tps"]
+        lines += [
+            "",
+            f"Batched, not queued: with 8 requests sent at once, the last one's first token came "
+            f"{levels['8']['ttft_max_s']:.1f} s after they were sent; queued one behind the other it would wait for "
+            f"seven {s['tokens']}-token answers, about {queued:.0f} s at the single-stream rate.",
+        ]
     lines += [
-        "",
-        CHOICE,
         "",
         "Reproduce: `.venv/bin/python -m bench.engines` (about 10 minutes on 2 cores; the candidates it cannot find "
         "are listed as not measured), and the install times with `.venv/bin/python -m bench.install_time seedui "
