@@ -41,7 +41,10 @@ RECORD_MUTATIONS = """(names) => {
   for (const n of names) {
     const host = document.querySelector(`#lane-${n}`);
     const log = window.__updates[n] = [];
-    new MutationObserver(() => {
+    // The running lane's clock ticks here 10 times a second (page.js): not an update from the server.
+    const clock = (node) => (node.nodeType === 1 ? node : node.parentElement)?.closest('[data-seedui-elapsed]');
+    new MutationObserver((records) => {
+      if (records.every((r) => clock(r.target))) return;
       const lane = host.querySelector('.seedui-lane');
       const answer = host.querySelector('.seedui-answer');
       log.push([performance.now(), answer ? answer.textContent.length : -1,
