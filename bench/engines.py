@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 from bench import machine
 from bench.report import ROOT, write_doc
+from bench.server import RssSampler
 from bench.stream import PROMPT
 from tests.conftest import LoopThread
 
@@ -134,15 +134,6 @@ def measure_http(url: str, model: str, args: argparse.Namespace, extra: dict[str
     return summarize(*asyncio.run(go()))
 
 
-def group_rss(pid: int) -> int:
-    """RSS of a server process and its children (the weights' mapped pages it touched count)."""
-    try:
-        proc = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
-    except psutil.Error:
-        return 0
-
-
 # --- the candidates ------------------------------------------------------------------------------------
 
 
@@ -161,7 +152,7 @@ def supervised(config: Any, lane_name: str, measure: Callable[[Any, Any], dict[s
         if server.status.state != "ready":
             raise RuntimeError(f"did not start: {server.status.detail}")
         figures = measure(server, loop)
-        figures["rss_mib"] = round(group_rss(server.group.pid) / 2**20)
+        figures["rss_mib"] = round(RssSampler(server.group.pid).rss() / 2**20)
         figures["startup_s"] = round(server.startup_s or 0, 1)
         figures["weight_copies"] = {"lanes": len(managed), "servers": len(servers)}
         return figures
@@ -174,9 +165,10 @@ def llama_server(args: argparse.Namespace, threads: int | None = None) -> dict[s
     """The tiny profile's server as SeedUI starts it; with `threads`, every token computed on that many CPUs."""
     from seedui.config import Overrides, load_config
 
-    lanes = load_config(profile="tiny", environ={}).lanes
-    cli = Overrides({f"lanes.{name}.llamacpp.threads": threads for name in lanes}) if threads else None
-    config = load_config(profile="tiny", cli=cli, environ={})
+    config = load_config(profile="tiny", environ={})
+    if threads:
+        cli = Overrides({f"lanes.{name}.llamacpp.threads": threads for name in config.lanes})
+        config = load_config(profile="tiny", cli=cli, environ={})
     return supervised(config, "base", lambda server, _: measure_http(server.root_url, TINY, args, {}))
 
 

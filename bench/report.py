@@ -1,6 +1,7 @@
 """Results JSON -> the README's Performance section and docs/performance.md (markdown).
 
 python -m bench.report                      # bench/latest.json + bench/engines.json -> docs/performance.md
+python -m bench.report results.json         # that file instead of bench/latest.json
 python -m bench.report results.json -       # print instead of writing
 """
 
@@ -140,11 +141,11 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_doc() -> str:
-    """docs/performance.md from the latest results of both benches; returns what it wrote."""
+def write_doc(latest: Path = LATEST) -> str:
+    """docs/performance.md from `latest` (bench/run.py's results) and the CPU engines' bench; returns the text."""
     parts = []
-    if LATEST.exists():
-        parts.append(markdown(json.loads(LATEST.read_text())))
+    if latest.exists():
+        parts.append(markdown(json.loads(latest.read_text())))
     if ENGINES.exists():
         from bench.engines_report import engines_markdown
 
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] == "-":
         print(markdown(json.loads(Path(argv[0]).read_text())))
     else:
-        write_doc()
+        write_doc(Path(argv[0]) if argv else LATEST)
         print(f"wrote {DOC.relative_to(ROOT)}")
     return 0
 
