@@ -17,6 +17,7 @@ the app's requirements). Why this way:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -119,6 +120,7 @@ def arch() -> str:
     return machine
 
 
+@functools.cache  # the CPU does not change while we run; read once, not at every server start
 def cpu_features() -> frozenset[str]:
     """The CPU's feature flags as Linux names them (avx2, fma, f16c...); empty where we cannot tell."""
     if sys.platform == "linux":

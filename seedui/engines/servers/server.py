@@ -125,6 +125,7 @@ class ManagedServer:
         self._settled = asyncio.Event()
         self._closing = False
         self.memory_gib: float | None = None  # what the server needs, where its kind can tell
+        self._model_path: str | None = None  # the model's file, once found (a download the first time)
         # Taking turns by stopping (llama.cpp): the process is stopped on purpose until `wake()` starts it.
         self._parked = False
         self._running = asyncio.Event()
@@ -244,12 +245,16 @@ class ManagedServer:
     async def _prepare_and_spawn(self, make_room: bool) -> str:
         """Find the program and the model (a download), make room, spawn. The model's path; EngineError says why not."""
         program = self.kind.program()
-        try:
-            path = await asyncio.to_thread(self.kind.model_path, self.spec, self.cache_dir, self._progress)
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise EngineError(f"cannot find the model {self.spec.model}: {exc}") from None
+        if self._model_path is None:  # found once: a turn taken again (take_turns) asks no Hub and reads no file
+            try:
+                self._model_path = await asyncio.to_thread(
+                    self.kind.model_path, self.spec, self.cache_dir, self._progress
+                )
+            except EngineError:
+                raise
+            except Exception as exc:
+                raise EngineError(f"cannot find the model {self.spec.model}: {exc}") from None
+        path = self._model_path
         if not port_is_free(self.port):
             self.port = free_port()
         if self.swap is not None and make_room:
@@ -303,9 +308,9 @@ class ManagedServer:
                         break
                 await asyncio.sleep(HEALTH_INTERVAL_S)
         elapsed = time.monotonic() - started
-        if self.startup_s is None:
+        if self.startup_s is None:  # the first start: the file and its needs do not change after it
             self.startup_s = elapsed
-        self.memory_gib = await asyncio.to_thread(self.kind.memory_gib, self.spec, path)
+            self.memory_gib = await asyncio.to_thread(self.kind.memory_gib, self.spec, path)
         need = f"; needs ~{self.memory_gib:.1f} GB of RAM" if self.memory_gib else ""
         self._ready_detail = f"{self.spec.model} on {label} at {self.root_url}{need}"
         self._set("ready", f"{self._ready_detail} (started in {elapsed:.0f} s)")
@@ -347,8 +352,7 @@ class ManagedServer:
                 why = self._detail
                 self._set("ready", f"{self._ready_detail}; its last start failed ({why})")
                 raise EngineError(f"{self.kind.label} for {self.spec.model} could not start again: {why}")
-            self._parked = False
-            self._running.set()
+            self._parked = False  # running again: _launch set it when the server was healthy
         self.asleep = False
         log.info("%s %s is awake", self.kind.label, self.spec.served_name)
 
