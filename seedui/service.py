@@ -24,7 +24,7 @@ from seedui.clients import ProxyTrust, client_id
 from seedui.config import AppConfig, LaneConfig
 from seedui.engines.base import Engine, EngineStatus, Message
 from seedui.engines.engine_set import EngineSet
-from seedui.engines.servers.supervisor import KINDS, is_managed
+from seedui.engines.servers.supervisor import KINDS, is_managed, server_key
 from seedui.errors import UserError
 from seedui.fanout import LaneJob, fan_out
 from seedui.limits import RateLimiter, check_settings_shape, check_text
@@ -176,8 +176,8 @@ class LaneService:
     def startup_wait_s(self, lane: LaneConfig) -> float:
         """How long a request waits for this lane's engine to finish starting."""
         if is_managed(lane):  # servers start one at a time; a download before one is not counted
-            kinds = {(x.engine, x.model) for x in self.config.lanes.values() if is_managed(x)}
-            wait = KINDS[lane.engine](self.config).startup_timeout_s * max(1, len(kinds))
+            servers = {server_key(x) for x in self.config.lanes.values() if is_managed(x)}
+            wait = KINDS[lane.engine](self.config).startup_timeout_s * max(1, len(servers))
             if lane.engine == "llamacpp" and lane.llamacpp.fallback:
                 wait += TRANSFORMERS_STARTUP_WAIT_S
             return wait

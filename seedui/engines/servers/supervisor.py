@@ -25,6 +25,11 @@ KINDS: dict[str, Callable[[AppConfig], Any]] = {
 SIZED_BY_LANE = {"llamacpp"}
 
 
+def server_key(lane: LaneConfig) -> tuple[str, str]:
+    """The lanes with one key share one server."""
+    return (lane.engine, lane.model)
+
+
 def is_managed(lane: LaneConfig) -> bool:
     """A lane whose server SeedUI starts (no base_url: nobody else runs it)."""
     return lane.engine in KINDS and not lane.base_url
@@ -47,7 +52,7 @@ class ServerSupervisor:
         served = lane.served_model_name or lane.model
         context = lane.context_length if lane.engine in SIZED_BY_LANE else None
         spec = ServerSpec(lane.engine, lane.model, served, getattr(lane, lane.engine), context)
-        key = (lane.engine, lane.model)
+        key = server_key(lane)
         server = self.servers.get(key)
         if server is not None:
             if server.spec != spec:
