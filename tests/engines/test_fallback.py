@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 from seedui.config import Overrides, load_config
 from seedui.engines.base import GenerationRequest
 from seedui.engines.engine_set import build_engines
@@ -18,14 +16,6 @@ from seedui.engines.fallback import FallbackEngine
 from seedui.sampling import SamplingSettings
 from seedui.service import LaneService
 from seedui.ui.layout import banner_html
-from tests.conftest import LoopThread
-
-
-@pytest.fixture
-def loop():
-    lt = LoopThread()
-    yield lt
-    lt.stop()
 
 
 def tiny(tmp_path: Path, llama_server: str):

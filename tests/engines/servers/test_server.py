@@ -27,16 +27,8 @@ from seedui.engines.servers.ports import port_is_free
 from seedui.engines.servers.procgroup import group_members
 from seedui.errors import ConfigError
 from seedui.sampling import SamplingSettings
-from tests.conftest import LoopThread
 
 FAKE = [sys.executable, str(Path(__file__).parent.parent / "fake_openai_server.py")]
-
-
-@pytest.fixture
-def loop():
-    lt = LoopThread()
-    yield lt
-    lt.stop()
 
 
 def config(tmp_path: Path, command=FAKE, **values):
